@@ -1,0 +1,54 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# A stamp file records that the venv holds the current requirements.
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format check bench bench-search load-data reset-db migrate
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Set up (venv, dependencies, migrations, demo data) and serve on http://127.0.0.1:$(PORT).
+run: $(STAMP)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py load_demo
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Set up and run the whole test suite (SQLite, or the database in DATABASE_URL).
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: $(STAMP)
+	DJANGO_DEBUG=1 $(PY) manage.py check
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+migrate: $(STAMP)
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+
+load-data: migrate
+	DJANGO_DEBUG=1 $(PY) manage.py load_demo
+
+# Deletes the local SQLite database and search index (never a DATABASE_URL database).
+reset-db:
+	rm -rf var/portal.sqlite3 var/search-index
+
+bench: bench-search
+
+bench-search: $(STAMP)
+	$(PY) bench/search_backends.py

@@ -1,0 +1,275 @@
+"""The record: what frameworks, findings and lessons share.
+
+A record is a Wagtail page, so drafts, revisions, previews, moderation and scheduled publishing
+come with it. ``RecordPage`` is the one base of the three kinds (``FrameworkPage``,
+``FindingPage``, ``LessonPage``). It is a concrete table rather than an abstract class so that
+"every record" is one query: listings across kinds, term pages, cross-links and the API order,
+filter and page over one table instead of stitching three together.
+"""
+
+import re
+
+from django import forms
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import TaggedItemBase
+from wagtail.admin.forms import WagtailAdminPageForm
+from wagtail.admin.panels import FieldPanel, InlinePanel, ObjectList, TabbedInterface
+from wagtail.fields import StreamField
+from wagtail.models import Orderable, Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+
+from portal.blocks import RecordBodyBlock
+
+from .taxonomy import Jurisdiction, Language, Organisation, Sector, Topic
+
+
+class RecordQuerySet(PageQuerySet):
+    def visible_to(self, user):
+        """The records ``user`` may see. Every public surface lists records through this method.
+
+        Today: live (published) and not past their expiry time. The sharing-levels work adds the
+        per-user rule here, and only here.
+        """
+        now = timezone.now()
+        return self.live().filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now))
+
+    def of_kind(self, kind):
+        """Records of one kind ('framework', 'finding', 'lesson')."""
+        return self.type(RecordPage.kind_models()[kind])
+
+
+RecordManager = PageManager.from_queryset(RecordQuerySet)
+
+
+class RecordPageForm(WagtailAdminPageForm):
+    """Checks that need the whole page form: cross-links are validated against each other."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        seen = set()
+        for form in self.formsets.get("links", []).forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            target = form.cleaned_data.get("target")
+            provision = form.cleaned_data.get("target_provision")
+            link_type = form.cleaned_data.get("link_type")
+            if target is None and provision is not None:
+                target = provision.framework
+            if target is None:
+                continue
+            if self.instance.pk and target.pk == self.instance.pk:
+                form.add_error("target", "A record cannot link to itself. Choose another record.")
+                continue
+            key = (link_type, target.pk, provision.pk if provision else None)
+            if key in seen:
+                form.add_error("target", "This link is already listed above. Remove one of the two.")
+            seen.add(key)
+        return cleaned_data
+
+
+class RecordPage(Page):
+    """A governance framework, research finding or operational lesson."""
+
+    summary = models.TextField(
+        max_length=1500,
+        help_text="Two or three plain sentences saying what this is and why it matters. Shown in "
+        "listings, search results and link previews. Write it in your own words.",
+    )
+    body = StreamField(
+        RecordBodyBlock(),
+        blank=True,
+        help_text="The full text: headings, paragraphs, quotations, notes and figures.",
+    )
+    publication_date = models.DateField(
+        help_text="When the source itself was published or issued (not when it was added to this portal).",
+    )
+    organisations = ParentalManyToManyField(
+        Organisation,
+        related_name="records",
+        blank=True,
+        verbose_name="publishing organisations",
+        help_text="The organisations that published the source. Add missing ones under Snippets.",
+    )
+    topics = ParentalManyToManyField(
+        Topic, related_name="records", blank=True, help_text="The risk areas this record is about."
+    )
+    sectors = ParentalManyToManyField(
+        Sector, related_name="records", blank=True, help_text="The sectors this record concerns."
+    )
+    jurisdictions = ParentalManyToManyField(
+        Jurisdiction,
+        related_name="records",
+        blank=True,
+        help_text="Where this record applies or where it happened. Use International for global work.",
+    )
+    languages = ParentalManyToManyField(
+        Language,
+        related_name="records",
+        blank=True,
+        help_text="The languages this record is about (for a finding: the languages tested). "
+        "Not the language it is written in.",
+    )
+    tags = ClusterTaggableManager(
+        through="portal.RecordTag",
+        blank=True,
+        help_text="Free keywords for anything the taxonomy does not cover. Separate with commas.",
+    )
+    source_url = models.URLField(
+        max_length=500,
+        blank=True,
+        verbose_name="source URL",
+        help_text="The web address of the original document, paper or report.",
+    )
+
+    objects = RecordManager()
+
+    is_creatable = False
+    base_form_class = RecordPageForm
+
+    #: Set by each kind: a short machine name and a label for readers.
+    record_kind = ""
+    kind_label = "Record"
+
+    search_fields = Page.search_fields + [
+        index.SearchField("summary", boost=2),
+        index.SearchField("body"),
+        index.FilterField("publication_date"),
+        index.RelatedFields("topics", [index.SearchField("name")]),
+        index.RelatedFields("organisations", [index.SearchField("name"), index.SearchField("acronym")]),
+    ]
+
+    content_panels = Page.content_panels + [FieldPanel("summary"), FieldPanel("body")]
+    classification_panels = [
+        FieldPanel("publication_date"),
+        FieldPanel("organisations", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("topics", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("sectors", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("jurisdictions", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("languages", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("tags"),
+    ]
+    source_panels = [
+        FieldPanel("source_url"),
+        InlinePanel("external_ids", heading="Identifiers", label="Identifier"),
+    ]
+    link_panels = [
+        InlinePanel(
+            "links",
+            heading="Links to other records",
+            label="Link",
+            help_text="How this record relates to other records or to one provision of a framework. "
+            "The other record shows the link back automatically.",
+        )
+    ]
+
+    class Meta:
+        verbose_name = "record"
+
+    @classmethod
+    def edit_tabs(cls, details_panels, details_heading="Details"):
+        """The editor's tabs, in the order an editor works through them."""
+        return TabbedInterface(
+            [
+                ObjectList(cls.content_panels, heading="Content"),
+                ObjectList(details_panels, heading=details_heading),
+                ObjectList(cls.classification_panels, heading="Classification"),
+                ObjectList(cls.link_panels, heading="Links"),
+                ObjectList(cls.source_panels, heading="Sources"),
+                ObjectList(Page.promote_panels, heading="Promote"),
+                ObjectList(Page.settings_panels, heading="Settings"),
+            ]
+        )
+
+    @staticmethod
+    def kind_models():
+        """{kind: page model} for every kind of record, e.g. {'finding': FindingPage}."""
+        return {
+            model.record_kind: model
+            for model in apps.get_models()
+            if issubclass(model, RecordPage) and model.record_kind
+        }
+
+    @property
+    def kind(self):
+        """'framework', 'finding' or 'lesson', also on a plain ``RecordPage`` instance (no query)."""
+        return self.specific_class.record_kind
+
+    @property
+    def kind_display(self):
+        return self.specific_class.kind_label
+
+    @property
+    def uuid(self):
+        """The record's stable id for API clients. Wagtail's translation key: it survives renames
+        and moves, is shared by translations of one record, and is reset when a page is copied."""
+        return self.translation_key
+
+    def serve(self, request, *args, **kwargs):
+        # Previews show drafts to their editors; everything else goes through the one seam.
+        if not getattr(request, "is_preview", False):
+            if not RecordPage.objects.filter(pk=self.pk).visible_to(request.user).exists():
+                raise Http404
+        return super().serve(request, *args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from .links import grouped_backlinks, grouped_links
+
+        context = super().get_context(request, *args, **kwargs)
+        context["outgoing_links"] = grouped_links(self, request.user)
+        context["backlinks"] = grouped_backlinks(self, request.user)
+        return context
+
+
+class RecordTag(TaggedItemBase):
+    content_object = ParentalKey(RecordPage, on_delete=models.CASCADE, related_name="tagged_items")
+
+
+DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+def validate_doi(value):
+    if not DOI_PATTERN.match(value):
+        raise ValidationError(
+            "This is not a DOI. A DOI starts with '10.', then a registrant number, a slash and a suffix, "
+            "e.g. 10.6028/NIST.AI.100-1 (without 'https://doi.org/')."
+        )
+
+
+class ExternalIdentifier(Orderable):
+    """An identifier the record has elsewhere: a DOI, an arXiv id, a CELEX number…"""
+
+    SCHEMES = [
+        ("doi", "DOI"),
+        ("arxiv", "arXiv"),
+        ("celex", "CELEX (EU law)"),
+        ("iso", "ISO/IEC reference"),
+        ("aiid", "AI Incident Database incident"),
+        ("isbn", "ISBN"),
+        ("other", "Other"),
+    ]
+    record = ParentalKey(RecordPage, on_delete=models.CASCADE, related_name="external_ids")
+    scheme = models.CharField(max_length=20, choices=SCHEMES, help_text="What kind of identifier this is.")
+    value = models.CharField(max_length=300, help_text="The identifier itself, e.g. 10.6028/NIST.AI.100-1.")
+
+    panels = [FieldPanel("scheme"), FieldPanel("value")]
+
+    def clean(self):
+        super().clean()
+        if self.scheme == "doi":
+            try:
+                validate_doi(self.value)
+            except ValidationError as error:
+                raise ValidationError({"value": error.messages}) from error
+
+    def __str__(self):
+        return f"{self.get_scheme_display()}: {self.value}"
+

@@ -1,0 +1,191 @@
+"""Taxonomy terms, managed as snippets: topics (a tree), sectors, jurisdictions, organisations, languages.
+
+Each term has a name, a slug that appears in URLs and API filters, and a description.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+
+from wagtail.admin.panels import FieldPanel
+from wagtail.search import index
+
+
+class Term(index.Indexed, models.Model):
+    """What every taxonomy term has in common."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="The term as readers see it.")
+    slug = models.SlugField(
+        max_length=100,
+        unique=True,
+        help_text="Short identifier used in web addresses and API filters, e.g. 'prompt-injection'. "
+        "Changing it breaks saved links.",
+    )
+    description = models.TextField(blank=True, help_text="One or two sentences explaining the term.")
+
+    #: The URL segment of this kind of term, e.g. /topics/<slug>/.
+    url_prefix = ""
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description")]
+    search_fields = [
+        index.SearchField("name", boost=2),
+        index.AutocompleteField("name"),
+        index.SearchField("description"),
+        index.FilterField("slug"),
+    ]
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:100]
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("term", kwargs={"kind": self.url_prefix, "slug": self.slug})
+
+
+class Topic(Term):
+    """A risk area. Topics form a tree, e.g. 'Privacy & security' > 'Compromise of privacy'."""
+
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="The broader topic this one belongs to. Leave empty for a top-level topic.",
+    )
+    url_prefix = "topics"
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("parent"), FieldPanel("description")]
+
+    class Meta(Term.Meta):
+        verbose_name = "topic"
+
+    def clean(self):
+        super().clean()
+        ancestor, seen = self.parent, set()
+        while ancestor is not None:
+            is_self = self.pk is not None and ancestor.pk == self.pk
+            if is_self or ancestor.pk in seen:
+                raise ValidationError({"parent": "A topic cannot sit under itself or under one of its own sub-topics."})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+
+    @classmethod
+    def descendant_ids(cls, topic_ids):
+        """The ids of the given topics and of every topic below them (one query for the whole tree)."""
+        children = {}
+        for pk, parent_id in cls.objects.values_list("pk", "parent_id"):
+            children.setdefault(parent_id, []).append(pk)
+        found, stack = set(), list(topic_ids)
+        while stack:
+            pk = stack.pop()
+            if pk not in found:
+                found.add(pk)
+                stack.extend(children.get(pk, []))
+        return found
+
+
+class Sector(Term):
+    """An economic or public sector, e.g. telecommunications, finance, health."""
+
+    url_prefix = "sectors"
+
+    class Meta(Term.Meta):
+        verbose_name = "sector"
+
+
+JURISDICTION_CODE = re.compile(r"^(?:[A-Z]{2}|EU|INT)$")
+
+
+def validate_jurisdiction_code(value):
+    if not JURISDICTION_CODE.match(value):
+        raise ValidationError(
+            "Use a two-letter ISO 3166-1 country code in capitals (e.g. SG, US), 'EU' or 'INT'.",
+        )
+
+
+class Jurisdiction(Term):
+    """A country (ISO 3166-1 alpha-2), the European Union (EU) or international (INT)."""
+
+    code = models.CharField(
+        max_length=3,
+        unique=True,
+        validators=[validate_jurisdiction_code],
+        help_text="ISO 3166-1 alpha-2 code such as SG or US; EU for the European Union; INT for international.",
+    )
+    url_prefix = "jurisdictions"
+
+    panels = [FieldPanel("name"), FieldPanel("code"), FieldPanel("slug"), FieldPanel("description")]
+
+    class Meta(Term.Meta):
+        verbose_name = "jurisdiction"
+
+
+class Organisation(Term):
+    """A body that publishes or issues records: an agency, a standards body, a lab, a company."""
+
+    acronym = models.CharField(max_length=30, blank=True, help_text="Short form, e.g. NIST, IMDA.")
+    website = models.URLField(blank=True, help_text="The organisation's home page.")
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="Where the organisation is based, if it is tied to one jurisdiction.",
+    )
+    url_prefix = "organisations"
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("acronym"),
+        FieldPanel("slug"),
+        FieldPanel("website"),
+        FieldPanel("jurisdiction"),
+        FieldPanel("description"),
+    ]
+
+    class Meta(Term.Meta):
+        verbose_name = "organisation"
+
+
+BCP47 = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$")
+
+
+def validate_bcp47(value):
+    if not BCP47.match(value):
+        raise ValidationError(
+            "Use a BCP 47 language tag such as 'en', 'zh-Hans', 'pt-BR' or 'ms' "
+            "(language in lower case, optional script, optional region in capitals).",
+        )
+
+
+class Language(Term):
+    """A language a record is about (for a finding: a language tested), as a BCP 47 tag."""
+
+    code = models.CharField(
+        max_length=20,
+        unique=True,
+        validators=[validate_bcp47],
+        help_text="BCP 47 tag, e.g. en, zh-Hans, ta, ms.",
+    )
+    url_prefix = "languages"
+
+    panels = [FieldPanel("name"), FieldPanel("code"), FieldPanel("slug"), FieldPanel("description")]
+
+    class Meta(Term.Meta):
+        verbose_name = "language"
+
+
+#: Every kind of term, by the URL segment of its pages.
+TERM_MODELS = {model.url_prefix: model for model in (Topic, Sector, Jurisdiction, Organisation, Language)}
