@@ -55,7 +55,8 @@ class FindingPage(RecordPage):
     )
     systems_examined = models.TextField(
         blank=True,
-        help_text="The AI systems or models studied, one per line, with versions where known (e.g. GPT-4 (2023-03)).",
+        help_text="The AI systems or models studied, one per line, with versions where known "
+        "(e.g. GPT-4 (2023-03)).",
     )
     severity = models.CharField(
         max_length=20,
@@ -70,10 +71,12 @@ class FindingPage(RecordPage):
         help_text="How far the result has been checked by others.",
     )
     authors = models.TextField(
-        blank=True, help_text="The authors, one per line, as in the source (e.g. Yong, Zheng-Xin)."
+        blank=True, help_text="The authors, one per line, as the source names them (e.g. Zheng-Xin Yong)."
     )
     venue = models.CharField(
-        max_length=300, blank=True, help_text="Where it appeared: journal, conference, preprint server or publisher."
+        max_length=300,
+        blank=True,
+        help_text="Where it appeared: journal, conference, preprint server or publisher.",
     )
     doi = models.CharField(
         max_length=200,
@@ -127,7 +130,9 @@ class FindingPage(RecordPage):
 class LessonPage(RecordPage):
     """What an organisation learned from deploying, operating or failing with an AI system."""
 
-    context = models.TextField(help_text="The setting: who ran which system, for what, and under which rules.")
+    context = models.TextField(
+        help_text="The setting: who ran which system, for what, and under which rules."
+    )
     what_happened = models.TextField(help_text="The events, in order, as far as the public record shows.")
     impact = models.TextField(blank=True, help_text="Who or what was affected, and how much.")
     what_worked = models.TextField(blank=True, help_text="Responses or safeguards that helped.")

@@ -45,7 +45,10 @@ class CalloutBlock(blocks.StructBlock):
     class Meta:
         icon = "warning"
         template = "blocks/callout_block.html"
-        preview_value = {"tone": "recommendation", "text": "<p>Test safeguards in every language you serve.</p>"}
+        preview_value = {
+            "tone": "recommendation",
+            "text": "<p>Test safeguards in every language you serve.</p>",
+        }
         description = "A highlighted box for a note, warning or recommendation."
 
 

@@ -16,14 +16,14 @@ SORTS = {
 
 
 class TermChoiceField(forms.ModelMultipleChoiceField):
-    """Several term slugs, e.g. ?sector=finance&sector=health (any of them matches)."""
+    """Several terms by slug (or by code), e.g. ?sector=finance&sector=health: any of them matches."""
 
     widget = forms.CheckboxSelectMultiple
 
-    def __init__(self, queryset, label, **kwargs):
+    def __init__(self, queryset, label, key="slug", **kwargs):
         super().__init__(
             queryset=queryset,
-            to_field_name="slug",
+            to_field_name=key,
             required=False,
             label=label,
             error_messages={"invalid_choice": f"There is no {label.lower()} called “%(value)s”."},
@@ -34,8 +34,8 @@ class TermChoiceField(forms.ModelMultipleChoiceField):
 class RecordFilterForm(forms.Form):
     topic = TermChoiceField(Topic.objects.all(), "Topic")
     sector = TermChoiceField(Sector.objects.all(), "Sector")
-    jurisdiction = TermChoiceField(Jurisdiction.objects.all(), "Jurisdiction")
-    language = TermChoiceField(Language.objects.all(), "Language")
+    jurisdiction = TermChoiceField(Jurisdiction.objects.all(), "Jurisdiction", key="code")
+    language = TermChoiceField(Language.objects.all(), "Language", key="code")
     organisation = TermChoiceField(Organisation.objects.all(), "Organisation")
     year = forms.IntegerField(
         required=False,
@@ -70,7 +70,9 @@ class RecordFilterForm(forms.Form):
             ids = [term.pk for term in terms]
             if name == "topic":
                 ids = Topic.descendant_ids(ids)
-            records = records.filter(pk__in=records.model.objects.filter(**{f"{relation}__in": ids}).values("pk"))
+            records = records.filter(
+                pk__in=records.model.objects.filter(**{f"{relation}__in": ids}).values("pk")
+            )
         if data.get("year"):
             records = records.filter(publication_date__year=data["year"])
         return records.order_by(*SORTS[data.get("sort") or "newest"])
@@ -91,5 +93,3 @@ class RecordFilterForm(forms.Form):
 def paginate(request, queryset, per_page):
     """One page of ``queryset``; a malformed or out-of-range page number gives the nearest page."""
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-

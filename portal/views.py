@@ -44,8 +44,12 @@ def term_list(request, kind):
     return render(
         request,
         "portal/term_list.html",
-        {"kind": kind, "verbose_name_plural": model._meta.verbose_name_plural, "terms": terms,
-         "is_tree": model is Topic},
+        {
+            "kind": kind,
+            "verbose_name_plural": model._meta.verbose_name_plural,
+            "terms": terms,
+            "is_tree": model is Topic,
+        },
     )
 
 

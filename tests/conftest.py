@@ -6,8 +6,6 @@ CI sets PORTAL_REQUIRE_ALL_TESTS=1: then any skipped test fails the run, so CI r
 
 import os
 
-import pytest
-
 REQUIRE_ALL = os.environ.get("PORTAL_REQUIRE_ALL_TESTS") == "1"
 
 

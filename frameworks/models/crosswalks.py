@@ -21,7 +21,9 @@ class CrosswalkForm(WagtailAdminModelForm):
         cleaned_data = super().clean()
         source, target = cleaned_data.get("source_framework"), cleaned_data.get("target_framework")
         if source and target and source.pk == target.pk:
-            self.add_error("target_framework", "A crosswalk maps two different frameworks. Choose another one.")
+            self.add_error(
+                "target_framework", "A crosswalk maps two different frameworks. Choose another one."
+            )
             return cleaned_data
         seen = set()
         for form in self.formsets.get("mappings", []).forms:
@@ -46,6 +48,11 @@ class Crosswalk(index.Indexed, ClusterableModel):
     """A published or editorial mapping from one framework's provisions to another's."""
 
     title = models.CharField(max_length=255, help_text="e.g. “AI Verify to NIST AI RMF”.")
+    slug = models.SlugField(
+        max_length=100,
+        unique=True,
+        help_text="Short identifier used by imports and exports, e.g. 'ai-verify-to-nist-ai-rmf'.",
+    )
     source_framework = models.ForeignKey(
         FrameworkPage,
         on_delete=models.CASCADE,
@@ -62,10 +69,13 @@ class Crosswalk(index.Indexed, ClusterableModel):
     source_title = models.CharField(
         max_length=300, blank=True, help_text="The published mapping this crosswalk follows, if any."
     )
-    source_url = models.URLField(max_length=500, blank=True, help_text="Where that published mapping can be read.")
+    source_url = models.URLField(
+        max_length=500, blank=True, help_text="Where that published mapping can be read."
+    )
 
     panels = [
         FieldPanel("title"),
+        FieldPanel("slug"),
         PageChooserPanel("source_framework", page_type="frameworks.FrameworkPage"),
         PageChooserPanel("target_framework", page_type="frameworks.FrameworkPage"),
         FieldPanel("description"),

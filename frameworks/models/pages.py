@@ -1,7 +1,5 @@
 """Governance frameworks and their provisions."""
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
@@ -16,11 +14,7 @@ from wagtail.search import index
 
 from portal.models import Organisation, RecordIndexPage, RecordPage
 from portal.models.records import RecordPageForm
-
-
-def provision_anchor(code):
-    """The fragment id of a provision on its framework page: 'GOVERN 1.1' -> 'govern-1-1'."""
-    return re.sub(r"[^a-z0-9]+", "-", code.lower()).strip("-") or "provision"
+from portal.text import anchor as provision_anchor
 
 
 class FrameworkPageForm(RecordPageForm):
@@ -74,7 +68,9 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
         related_name="issued_frameworks",
         help_text="The body that issued the framework, e.g. NIST or the European Union.",
     )
-    version = models.CharField(max_length=50, blank=True, help_text="As the issuer writes it, e.g. 1.0 or 2nd edition.")
+    version = models.CharField(
+        max_length=50, blank=True, help_text="As the issuer writes it, e.g. 1.0 or 2nd edition."
+    )
     status = models.CharField(
         max_length=20,
         choices=Status.choices,
@@ -193,12 +189,16 @@ class Provision(Orderable):
         help_text="Depth in the outline: 1 for the top, 2 for a part of the level 1 above it, and so on.",
     )
     provision_type = models.CharField(
-        max_length=20, choices=Type.choices, default=Type.OTHER, verbose_name="type",
+        max_length=20,
+        choices=Type.choices,
+        default=Type.OTHER,
+        verbose_name="type",
         help_text="What the framework calls this part.",
     )
     code = models.CharField(
         max_length=60,
-        help_text="The framework's own reference, e.g. GOVERN 1.1, Art. 5, A.2.2. Unique within the framework.",
+        help_text="The framework's own reference, e.g. GOVERN 1.1, Art. 5, A.2.2. "
+        "Unique within the framework.",
     )
     title = models.CharField(max_length=500, help_text="The provision's heading or a short name for it.")
     text = models.TextField(

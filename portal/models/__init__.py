@@ -1,6 +1,6 @@
 from .home import HomePage
-from .links import INVERSE_LABELS, CrossLink, LinkType
 from .indexes import RecordIndexPage
+from .links import INVERSE_LABELS, CrossLink, LinkType
 from .records import ExternalIdentifier, RecordPage, RecordQuerySet, RecordTag
 from .taxonomy import TERM_MODELS, Jurisdiction, Language, Organisation, Sector, Topic
 

@@ -30,12 +30,12 @@ class HomePage(Page):
         records = RecordPage.objects.visible_to(request.user)
         newest = ("-publication_date", "title")
         kinds = RecordPage.kind_models()
-        context["latest_findings"] = kinds["finding"].objects.visible_to(request.user).order_by(*newest)[
-            : self.latest_count
-        ]
-        context["latest_lessons"] = kinds["lesson"].objects.visible_to(request.user).order_by(*newest)[
-            : self.latest_count
-        ]
+        context["latest_findings"] = (
+            kinds["finding"].objects.visible_to(request.user).order_by(*newest)[: self.latest_count]
+        )
+        context["latest_lessons"] = (
+            kinds["lesson"].objects.visible_to(request.user).order_by(*newest)[: self.latest_count]
+        )
         context["frameworks"] = kinds["framework"].objects.visible_to(request.user).order_by("title")
         context["record_count"] = records.count()
         return context

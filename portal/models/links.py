@@ -88,8 +88,10 @@ class CrossLink(Orderable):
                 self.target_id = framework_id
             elif self.target_id != framework_id:
                 raise ValidationError(
-                    {"target_provision": "This provision belongs to another framework. Choose a provision "
-                     "of the target record, or leave the target record empty."}
+                    {
+                        "target_provision": "This provision belongs to another framework. Choose a provision "
+                        "of the target record, or leave the target record empty."
+                    }
                 )
         if self.target_id is None:
             raise ValidationError({"target": "Choose the record (or the provision) this link points to."})

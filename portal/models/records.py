@@ -272,4 +272,3 @@ class ExternalIdentifier(Orderable):
 
     def __str__(self):
         return f"{self.get_scheme_display()}: {self.value}"
-

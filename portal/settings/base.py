@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -167,5 +168,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# The records `make run` loads (manage.py load_demo): a file or folder in docs/data-format.md.
+PORTAL_DEMO_DATA = os.environ.get("PORTAL_DEMO_DATA", str(BASE_DIR / "data" / "demo"))

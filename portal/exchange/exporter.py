@@ -1,0 +1,83 @@
+"""Writing records out as files, deterministically: the same data gives the same bytes."""
+
+from pathlib import Path
+
+import yaml
+
+from django.apps import apps
+
+from portal.exchange import FORMAT
+from portal.exchange.serialize import crosswalk_to_dict, record_to_dict, term_to_dict
+from portal.exchange.validate import TERM_SECTIONS
+from portal.models import TERM_MODELS, RecordPage, Topic
+
+KIND_FOLDERS = {"framework": "frameworks", "finding": "findings", "lesson": "lessons"}
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style YAML; long text as folded literal blocks so diffs stay readable."""
+
+
+def _str(dumper, value):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def dump(data):
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
+
+
+def select_records(kinds=None, topics=None):
+    """Every record (drafts included), optionally only some kinds or topics (with sub-topics)."""
+    records = []
+    for kind, model in sorted(RecordPage.kind_models().items()):
+        if kinds and kind not in kinds:
+            continue
+        queryset = model.objects.all().order_by("slug")
+        if topics:
+            ids = Topic.descendant_ids(Topic.objects.filter(slug__in=topics).values_list("pk", flat=True))
+            queryset = queryset.filter(topics__in=ids).distinct()
+        records.extend(queryset)
+    return records
+
+
+def export(outdir, kinds=None, topics=None):
+    """Write taxonomy, records and crosswalks under ``outdir``. Returns the files written."""
+    out = Path(outdir)
+    written = []
+
+    def write(relative, data):
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dump({"format": FORMAT, **data}), encoding="utf-8")
+        written.append(path)
+
+    taxonomy = {}
+    for section in TERM_SECTIONS:
+        key = "code" if section in ("jurisdictions", "languages") else "slug"
+        terms = TERM_MODELS[section].objects.select_related().order_by(key)
+        taxonomy[section] = [term_to_dict(term, section) for term in terms]
+    write("taxonomy.yaml", taxonomy)
+
+    records = select_records(kinds, topics)
+    for page in records:
+        content = page if page.live or not page.latest_revision_id else page.get_latest_revision_as_object()
+        write(
+            f"{KIND_FOLDERS[page.record_kind]}/{page.slug}.yaml", {"records": [record_to_dict(page, content)]}
+        )
+
+    exported = {page.pk for page in records if page.record_kind == "framework"}
+    Crosswalk = apps.get_model("frameworks", "Crosswalk")
+    crosswalks = [
+        crosswalk_to_dict(c)
+        for c in Crosswalk.objects.order_by("slug")
+        if c.source_framework_id in exported and c.target_framework_id in exported
+    ]
+    if crosswalks:
+        write("crosswalks.yaml", {"crosswalks": crosswalks})
+    return written

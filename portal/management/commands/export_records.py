@@ -1,0 +1,32 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.exchange.exporter import export
+from portal.models import RecordPage
+
+
+class Command(BaseCommand):
+    help = "Export records, taxonomy and crosswalks into a folder, in the format import_records reads."
+
+    def add_arguments(self, parser):
+        parser.add_argument("outdir", help="Folder to write into (created if missing).")
+        parser.add_argument(
+            "--kind", action="append", help="Only this kind (framework, finding, lesson); repeatable."
+        )
+        parser.add_argument(
+            "--topic", action="append", help="Only records under this topic slug; repeatable."
+        )
+
+    def handle(self, *args, outdir, kind, topic, **options):
+        kinds = set(kind or [])
+        unknown = kinds - set(RecordPage.kind_models())
+        if unknown:
+            raise CommandError(
+                f"Unknown kind: {', '.join(sorted(unknown))}. Use framework, finding or lesson."
+            )
+        path = Path(outdir)
+        if path.exists() and not path.is_dir():
+            raise CommandError(f"{outdir} exists and is not a folder.")
+        written = export(path, kinds=kinds or None, topics=topic)
+        self.stdout.write(self.style.SUCCESS(f"Wrote {len(written)} files to {outdir}."))

@@ -1,0 +1,10 @@
+"""Small text helpers shared by the apps."""
+
+import re
+
+
+def anchor(code):
+    """A fragment id for a provision code: 'GOVERN 1.1' -> 'govern-1-1', 'Art. 5(1)' -> 'art-5-1'.
+
+    Two codes with the same anchor count as the same code within a framework."""
+    return re.sub(r"[^a-z0-9]+", "-", str(code).lower()).strip("-") or "provision"
