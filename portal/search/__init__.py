@@ -1,0 +1,1 @@
+"""Search for the portal: the Whoosh backend for modelsearch (``portal.search.whoosh``) and its parts."""

@@ -1,0 +1,365 @@
+"""One index on disk, safe with many writing processes.
+
+Layout of an index folder (``<PATH>/<root model>/``)::
+
+    CURRENT          name of the generation that answers searches, e.g. "g3" (replaced atomically)
+    g3/              a Whoosh index
+    queue-g3/        changes waiting to be written into g3, one JSON file per save or delete
+    REBUILDING       while a rebuild runs: the generation it is building
+    state.lock       flock: shared while a writer queues a change, exclusive to start or swap a rebuild
+    rebuild.lock     flock held by the running rebuild for its whole life
+
+Whoosh lets one writer hold an index at a time. Instead of failing or waiting without end, every
+change is first written to the queue (an atomic rename, so a change survives its process being
+killed), and then whoever holds Whoosh's write lock drains the queue: the process that queued
+the change if the lock is free within a few seconds, otherwise the process holding the lock,
+which drains again after each commit until the queue is empty. Whoosh's commit writes the new
+segment files first and swaps its table of contents by renaming, so a process killed
+mid-commit leaves the index at its previous version; the next writer deletes the files it left.
+
+A rebuild writes a new generation beside the current one while searches and saves go on; saves
+made meanwhile are queued for both generations, and the new one takes over by one rename of
+CURRENT.
+"""
+
+import contextlib
+import fcntl
+import json
+import logging
+import math
+import os
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex, LockError
+from whoosh.reading import SegmentReader
+
+from .documents import to_whoosh
+from .schema import SCHEMA
+
+logger = logging.getLogger(__name__)
+
+#: A tier of segments (1-9 documents, 10-99, ...) is merged once it has this many segments.
+MERGE_FACTOR = 8
+#: Merges larger than this many documents are left to ``optimize`` (a command), not to a save.
+INLINE_MERGE_LIMIT = 20_000
+#: Queue files older than this are drained by the next search if nobody else did.
+STALE_QUEUE_SECONDS = 2.0
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def flocked(path, exclusive=True, blocking=True):
+    """Hold an flock on ``path``; yields False (holding nothing) if not blocking and it is taken."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        try:
+            fcntl.flock(fd, mode if blocking else mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def tiered_merge(writer, segments):
+    """Whoosh merge policy: merge a size tier once it holds MERGE_FACTOR segments, and rewrite
+    segments that are mostly deleted documents, but never more than INLINE_MERGE_LIMIT documents
+    in one save, so thousands of one-document commits leave a handful of segments."""
+    tiers = {}
+    for segment in segments:
+        tiers.setdefault(int(math.log10(max(segment.doc_count(), 1))), []).append(segment)
+    to_merge = []
+    for members in tiers.values():
+        if len(members) >= MERGE_FACTOR:
+            to_merge.extend(members)
+    for segment in segments:
+        if segment not in to_merge and segment.deleted_count() > segment.doc_count_all() / 2:
+            to_merge.append(segment)
+    budget = INLINE_MERGE_LIMIT
+    merged = []
+    for segment in sorted(to_merge, key=lambda s: s.doc_count()):
+        if segment.doc_count() > budget:
+            continue
+        budget -= segment.doc_count()
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+        merged.append(segment)
+    return [s for s in segments if s not in merged]
+
+
+def _write_atomic(path, text):
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    temp.write_text(text)
+    os.replace(temp, path)
+
+
+def coalesce(ops):
+    """The last operation per document id, in order: a batch may touch one document twice."""
+    last = {}
+    for op in ops:
+        key = op[1]["doc_id"] if op[0] == "add" else op[1]
+        last.pop(key, None)
+        last[key] = op
+    return list(last.values())
+
+
+class IndexStore:
+    """The on-disk state of one index (see the module docstring)."""
+
+    def __init__(self, folder, write_timeout=5.0):
+        self.folder = Path(folder)
+        self.write_timeout = write_timeout
+
+    # Layout
+
+    @property
+    def current_file(self):
+        return self.folder / "CURRENT"
+
+    @property
+    def marker_file(self):
+        return self.folder / "REBUILDING"
+
+    def gen_dir(self, gen):
+        return self.folder / gen
+
+    def queue_dir(self, gen):
+        return self.folder / f"queue-{gen}"
+
+    def state_lock(self, exclusive=False):
+        return flocked(self.folder / "state.lock", exclusive=exclusive)
+
+    # Generations
+
+    def ensure(self):
+        """Create the folder and an empty first generation on first use."""
+        if self.current_file.exists():
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self.state_lock(exclusive=True):
+            if not self.current_file.exists():
+                gen = self._new_generation()
+                _write_atomic(self.current_file, gen)
+
+    def _new_generation(self):
+        numbers = [int(p.name[1:]) for p in self.folder.glob("g*") if p.name[1:].isdigit()]
+        gen = f"g{max(numbers, default=0) + 1}"
+        path = self.gen_dir(gen)
+        path.mkdir()
+        FileStorage(str(path)).create_index(SCHEMA)
+        self.queue_dir(gen).mkdir(exist_ok=True)
+        return gen
+
+    def current(self):
+        self.ensure()
+        return self.current_file.read_text().strip()
+
+    def open(self, gen):
+        return FileIndex(FileStorage(str(self.gen_dir(gen))), schema=SCHEMA)
+
+    def live_rebuild(self):
+        """The generation a running rebuild is writing, or None (a dead rebuild's marker is ignored)."""
+        try:
+            gen = self.marker_file.read_text().strip()
+        except FileNotFoundError:
+            return None
+        with flocked(self.folder / "rebuild.lock", blocking=False) as free:
+            if free:
+                return None
+        return gen or None
+
+    # Writing
+
+    def apply(self, ops):
+        """Queue ``ops`` (("add", document) or ("delete", id)) and write them if the lock allows."""
+        if not ops:
+            return
+        self.ensure()
+        payload = json.dumps(ops)
+        name = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}.json"
+        with self.state_lock():
+            gen = self.current()
+            targets = [gen]
+            rebuilding = self.live_rebuild()
+            if rebuilding and rebuilding != gen:
+                targets.append(rebuilding)
+            for target in targets:
+                queue = self.queue_dir(target)
+                queue.mkdir(exist_ok=True)
+                _write_atomic(queue / name, payload)
+        self.drain(gen, self.write_timeout)
+
+    def drain(self, gen, timeout):
+        """Write queued changes into ``gen``. Returns False if another process holds the lock
+        (it drains them instead)."""
+        queue = self.queue_dir(gen)
+        ix = None
+        for _round in range(50):
+            if not self._queued(queue):
+                return True
+            try:
+                ix = ix or self.open(gen)
+                writer = ix.writer(timeout=timeout, delay=0.01)
+            except LockError:
+                return False
+            except OSError:
+                if self.current() != gen:
+                    # A rebuild replaced this generation; the change was queued for the new one too.
+                    return True
+                raise
+            try:
+                files = self._queued(queue)
+                self._clean_orphans(self.gen_dir(gen))
+                ops = []
+                for path in files:
+                    with contextlib.suppress(FileNotFoundError, ValueError):
+                        ops.extend(json.loads(path.read_text()))
+                self._write_ops(writer, ops)
+                writer.commit(mergetype=tiered_merge)
+            except BaseException as error:
+                with contextlib.suppress(Exception):
+                    writer.cancel()
+                if isinstance(error, OSError) and self.current() != gen:
+                    return True
+                raise
+            for path in files:
+                path.unlink(missing_ok=True)
+            timeout = 0.0
+        return True
+
+    @staticmethod
+    def _queued(queue):
+        try:
+            return sorted(p for p in queue.iterdir() if p.suffix == ".json" and not p.name.startswith("."))
+        except FileNotFoundError:
+            return []
+
+    @staticmethod
+    def _write_ops(writer, ops):
+        for kind, payload in coalesce(ops):
+            if kind == "add":
+                writer.update_document(**to_whoosh(payload))
+            else:
+                writer.delete_by_term("doc_id", payload)
+
+    @staticmethod
+    def _clean_orphans(path):
+        """Delete what a killed writer left behind (we hold the write lock, so nobody else is
+        writing): temporary table-of-contents files and old temporary posting files."""
+        now = time.time()
+        for item in path.iterdir():
+            if ".toc." in item.name:
+                item.unlink(missing_ok=True)
+            elif item.is_dir() and item.name.endswith(".tmp"):
+                for temp in item.iterdir():
+                    with contextlib.suppress(FileNotFoundError):
+                        if now - temp.stat().st_mtime > 3600:
+                            temp.unlink()
+
+    def optimize(self):
+        """Merge the current generation into one segment (drops deleted documents)."""
+        gen = self.current()
+        writer = self.open(gen).writer(timeout=60.0, delay=0.05)
+        writer.commit(optimize=True)
+
+    def clean_generations(self):
+        """Delete generations (and their queues) that neither answer searches nor are being built."""
+        keep = {self.current(), self.live_rebuild()}
+        for path in self.folder.iterdir():
+            gen = path.name.removeprefix("queue-")
+            if path.is_dir() and gen.startswith("g") and gen[1:].isdigit() and gen not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+    # Reading
+
+    def searcher(self):
+        """A searcher on the latest committed state, reused while nothing changed (per thread)."""
+        gen = self.current()
+        cache = _local.__dict__.setdefault("searchers", {})
+        key = str(self.folder)
+        entry = cache.get(key)
+        if entry is not None and entry[0] == gen:
+            searcher = entry[1]
+            if not searcher.up_to_date():
+                self._drain_stale(gen)
+                searcher = searcher.refresh()
+                cache[key] = (gen, searcher)
+            return searcher
+        if entry is not None:
+            with contextlib.suppress(Exception):
+                entry[1].close()
+        self._drain_stale(gen)
+        searcher = self.open(gen).searcher()
+        cache[key] = (gen, searcher)
+        return searcher
+
+    def _drain_stale(self, gen):
+        """Changes queued by a process that died or gave up waiting are written by the next
+        search (without waiting for the lock)."""
+        files = self._queued(self.queue_dir(gen))
+        if files and time.time() - files[0].stat().st_mtime > STALE_QUEUE_SECONDS:
+            with contextlib.suppress(Exception):
+                self.drain(gen, 0.0)
+
+
+class Rebuild:
+    """Builds a new generation of an index and swaps it in; see the module docstring."""
+
+    def __init__(self, store, limitmb=256):
+        self.store = store
+        self.limitmb = limitmb
+        self.gen = None
+        self.writer = None
+        self._lock_fd = None
+        self.count = 0
+
+    def start(self):
+        store = self.store
+        store.ensure()
+        # One rebuild at a time per index: a second one waits for the first.
+        self._lock_fd = os.open(store.folder / "rebuild.lock", os.O_CREAT | os.O_RDWR, 0o644)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        with store.state_lock(exclusive=True):
+            self.gen = store._new_generation()
+            self.writer = store.open(self.gen).writer(limitmb=self.limitmb, timeout=0.0)
+            _write_atomic(store.marker_file, self.gen)
+        return self
+
+    def add(self, documents):
+        for document in documents:
+            self.writer.add_document(**to_whoosh(document))
+            self.count += 1
+
+    def finish(self):
+        store = self.store
+        try:
+            self.writer.commit(optimize=True)
+            with store.state_lock(exclusive=True):
+                store.drain(self.gen, 60.0)
+                _write_atomic(store.current_file, self.gen)
+                store.marker_file.unlink(missing_ok=True)
+        finally:
+            self._release()
+        store.clean_generations()
+
+    def abort(self):
+        with contextlib.suppress(Exception):
+            self.writer.cancel()
+        with self.store.state_lock(exclusive=True):
+            self.store.marker_file.unlink(missing_ok=True)
+        self._release()
+        self.store.clean_generations()
+
+    def _release(self):
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None

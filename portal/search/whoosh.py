@@ -1,0 +1,226 @@
+"""A modelsearch backend on Whoosh: full-text search with BM25F ranking from a folder on disk.
+
+Select it in settings; nothing else refers to it::
+
+    WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "portal.search.whoosh", "PATH": "/var/lib/portal/index"}}
+
+Options (top level or in "OPTIONS"): ``PATH`` (required; created on first use) and
+``WRITE_TIMEOUT`` (seconds a save waits for Whoosh's write lock before leaving its change in the
+queue for the lock holder to write; default 5). See docs/search-backend.md.
+
+Built like modelsearch's own backends: an index class per root model (``<PATH>/<root model>/``),
+query compilers (:mod:`portal.search.compiler`), a results class, a rebuilder, wired together by
+class attributes on the backend. Constructing the backend only reads settings; indexes are
+opened on first use and their searchers are kept per process and thread.
+"""
+
+from collections import Counter, OrderedDict
+from pathlib import Path
+
+from whoosh import query as wq
+
+from django.core.exceptions import ImproperlyConfigured
+
+from modelsearch.backends.base import (
+    BaseIndex,
+    BaseSearchBackend,
+    BaseSearchResults,
+    FilterFieldError,
+    get_model_root,
+)
+from modelsearch.index import class_is_indexed
+
+from . import schema
+from .compiler import WhooshAutocompleteQueryCompiler, WhooshSearchQueryCompiler
+from .documents import build_document
+from .storage import IndexStore, Rebuild
+
+
+class WhooshIndex(BaseIndex):
+    """The documents of one root model and its subclasses (wagtailcore.Page and every page type)."""
+
+    def __init__(self, backend, model):
+        super().__init__(backend)
+        self.model = model
+        self.name = model.indexed_get_toplevel_content_type()
+        self.store = IndexStore(backend.path / self.name, write_timeout=backend.write_timeout)
+
+    def get_key(self):
+        return self.name
+
+    def __str__(self):
+        return self.name
+
+    def add_model(self, model):
+        """Nothing to do: the schema's fields are dynamic."""
+
+    def refresh(self):
+        """Nothing to do: every search checks for a newer commit first."""
+
+    def reset(self):
+        Rebuild(self.store).start().finish()
+
+    def add_items(self, model, items):
+        if not class_is_indexed(model):
+            return
+        self.store.apply([("add", build_document(obj)) for obj in items])
+
+    def delete_item(self, item):
+        self.store.apply([("delete", str(item.pk))])
+
+    def searcher(self):
+        return self.store.searcher()
+
+
+class RebuildingIndex(WhooshIndex):
+    """What the rebuilder hands to ``rebuild_modelsearch_index``: additions go to the new generation."""
+
+    def __init__(self, index, rebuild):
+        super().__init__(index.backend, index.model)
+        self.rebuild = rebuild
+
+    def add_items(self, model, items):
+        if class_is_indexed(model):
+            self.rebuild.add(build_document(obj) for obj in items)
+
+
+class WhooshIndexRebuilder:
+    """Builds a fresh generation of an index beside the live one, then swaps it in atomically."""
+
+    def __init__(self, index):
+        self.index = index
+        self.rebuild = None
+
+    def start(self):
+        self.rebuild = Rebuild(self.index.store).start()
+        return RebuildingIndex(self.index, self.rebuild)
+
+    def finish(self):
+        self.rebuild.finish()
+
+
+class WhooshSearchResults(BaseSearchResults):
+    supports_facet = True
+
+    def _searcher(self):
+        return self.backend.get_index_for_model(self.query_compiler.queryset.model).searcher()
+
+    def _matching(self, searcher):
+        """Document numbers matching the query (filters included), in index order."""
+        query = self.query_compiler.whoosh_query()
+        if query is wq.NullQuery:
+            return []
+        return list(searcher.docs_for_query(query))
+
+    def _hits(self, searcher):
+        """[(primary key text, score)] for this slice."""
+        query = self.query_compiler.whoosh_query()
+        if query is wq.NullQuery or (self.stop is not None and self.stop <= self.start):
+            return []
+        order = self.query_compiler.sort_keys()
+        if order is None:
+            results = searcher.search(query, limit=self.stop)
+            hits = [(hit.docnum, hit.score) for hit in results][self.start : self.stop]
+        else:
+            docs = self._matching(searcher)
+            reader = searcher.reader()
+            for name, reverse in reversed(order):
+                column = schema.sort_field(name)
+                if reader.has_column(column):
+                    values = reader.column_reader(column)
+                    docs.sort(key=values.__getitem__, reverse=reverse)
+            docs = docs[self.start : self.stop]
+            scores = {}
+            if self._score_field and docs:
+                scores = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+            hits = [(doc, scores.get(doc, 0.0)) for doc in docs]
+        return [(searcher.stored_fields(doc)["doc_id"], float(score or 0.0)) for doc, score in hits]
+
+    def _do_search(self):
+        hits = self._hits(self._searcher())
+        if not hits:
+            return []
+        queryset = self.query_compiler.queryset
+        pk_field = queryset.model._meta.pk
+        keys = [pk_field.to_python(key) for key, _score in hits]
+        if self.prefetch_related:
+            queryset = queryset.prefetch_related(*self.prefetch_related)
+        # The database has the last word: an object it no longer holds, or that the queryset's
+        # filters exclude, is left out even if the index still lists it.
+        objects = {str(obj.pk): obj for obj in queryset.filter(pk__in=keys)}
+        results = []
+        for key, score in hits:
+            obj = objects.get(key)
+            if obj is not None:
+                if self._score_field:
+                    setattr(obj, self._score_field, score)
+                results.append(obj)
+        return results
+
+    def _do_count(self):
+        searcher = self._searcher()
+        query = self.query_compiler.whoosh_query()
+        if query is wq.NullQuery:
+            total = 0
+        elif isinstance(query, wq.Every):
+            total = searcher.doc_count()
+        else:
+            total = sum(1 for _doc in searcher.docs_for_query(query))
+        stop = total if self.stop is None else min(total, self.stop)
+        return max(0, stop - self.start)
+
+    def facet(self, field_name):
+        compiler = self.query_compiler
+        model = compiler.queryset.model
+        field = compiler._get_filterable_field(field_name)
+        if field is None:
+            raise FilterFieldError(
+                f'Cannot facet search results with field "{field_name}". Please add '
+                f'index.FilterField("{field_name}") to {model.__name__}.search_fields.',
+                field_name=field_name,
+            )
+        searcher = self._searcher()
+        matching = set(self._matching(searcher))
+        code = schema.type_code(field, model)
+        path = field.get_attname(model)
+        name = schema.filter_field(code, path)
+        internal = field.get_type(model)
+        reader = searcher.reader()
+        counts = Counter()
+        if matching and name in reader.indexed_field_names():
+            fieldobj = searcher.schema[name]
+            for term in fieldobj.sortable_terms(reader, name):
+                count = len(matching.intersection(reader.postings(name, term).all_ids()))
+                if count:
+                    raw = fieldobj.from_bytes(term)
+                    counts[schema.decode(code, raw, internal)] += count
+        with_value = set(searcher.docs_for_query(wq.Term("has_value", path))) if matching else set()
+        missing = len(matching - with_value)
+        if missing:
+            counts[None] = missing
+        return OrderedDict(counts.most_common())
+
+
+class WhooshSearchBackend(BaseSearchBackend):
+    query_compiler_class = WhooshSearchQueryCompiler
+    autocomplete_query_compiler_class = WhooshAutocompleteQueryCompiler
+    results_class = WhooshSearchResults
+    index_class = WhooshIndex
+    rebuilder_class = WhooshIndexRebuilder
+    # A save never fails because of the index: an error is logged, the drift command repairs it.
+    catch_indexing_errors = True
+
+    def __init__(self, params):
+        super().__init__(params)
+        options = params.get("OPTIONS", {})
+        path = params.get("PATH") or options.get("PATH")
+        if not path:
+            raise ImproperlyConfigured('The Whoosh search backend needs a "PATH": the folder of its index.')
+        self.path = Path(path)
+        self.write_timeout = float(params.get("WRITE_TIMEOUT", options.get("WRITE_TIMEOUT", 5.0)))
+
+    def get_index_for_model(self, model):
+        return self.index_class(self, get_model_root(model))
+
+
+SearchBackend = WhooshSearchBackend
