@@ -31,6 +31,8 @@ class ProvisionSearchForm(BaseFilterForm):
 
 
 class ProvisionListMixin:
+    filter_form_class = ProvisionSearchForm
+
     def get_object_list(self):
         return Provision.objects.select_related("framework").order_by("framework__title", "sort_order")
 
@@ -48,7 +50,6 @@ class ProvisionChooserViewSet(ChooserViewSet):
     icon = "list-ul"
     choose_one_text = "Choose a provision"
     choose_another_text = "Choose another provision"
-    filter_form_class = ProvisionSearchForm
     per_page = 30
     choose_view_class = ProvisionChooseView
     choose_results_view_class = ProvisionChooseResultsView

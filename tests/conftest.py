@@ -6,6 +6,8 @@ CI sets PORTAL_REQUIRE_ALL_TESTS=1: then any skipped test fails the run, so CI r
 
 import os
 
+import pytest
+
 REQUIRE_ALL = os.environ.get("PORTAL_REQUIRE_ALL_TESTS") == "1"
 
 
@@ -23,3 +25,29 @@ def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if REQUIRE_ALL and reporter is not None and reporter.stats.get("skipped") and exitstatus == 0:
         session.exitstatus = 1
+
+
+@pytest.fixture
+def indexes(db):
+    """The home page and one index page per kind, as `make run` sets them up: {kind: index page}."""
+    from portal.exchange.site import ensure_site_structure
+
+    return ensure_site_structure()
+
+
+@pytest.fixture
+def editor(db, django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("edna", "edna@example.org", "pw")
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+@pytest.fixture
+def publisher(db, django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("pablo", "pablo@example.org", "pw")
+    user.groups.add(Group.objects.get(name="Publishers"))
+    return user

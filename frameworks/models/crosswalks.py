@@ -11,6 +11,8 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, PageChooserPanel
 from wagtail.models import Orderable
 from wagtail.search import index
 
+from portal.models.records import child_forms
+
 from .pages import FrameworkPage
 
 
@@ -26,9 +28,7 @@ class CrosswalkForm(WagtailAdminModelForm):
             )
             return cleaned_data
         seen = set()
-        for form in self.formsets.get("mappings", []).forms:
-            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
-                continue
+        for form in child_forms(self, "mappings"):
             left, right = form.cleaned_data.get("source_provision"), form.cleaned_data.get("target_provision")
             if left and right and left.framework_id == right.framework_id:
                 form.add_error("target_provision", "Both provisions belong to the same framework.")

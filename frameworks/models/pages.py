@@ -13,7 +13,7 @@ from wagtail.models import Orderable
 from wagtail.search import index
 
 from portal.models import Organisation, RecordIndexPage, RecordPage
-from portal.models.records import RecordPageForm
+from portal.models.records import RecordPageForm, child_forms
 from portal.text import anchor as provision_anchor
 
 
@@ -23,9 +23,7 @@ class FrameworkPageForm(RecordPageForm):
     def clean(self):
         cleaned_data = super().clean()
         anchors, previous_level = {}, 0
-        for form in self.formsets.get("provisions", []).forms:
-            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
-                continue
+        for form in child_forms(self, "provisions"):
             code, level = form.cleaned_data.get("code"), form.cleaned_data.get("level")
             if code:
                 anchor = provision_anchor(code)

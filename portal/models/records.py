@@ -50,18 +50,28 @@ class RecordQuerySet(PageQuerySet):
 RecordManager = PageManager.from_queryset(RecordQuerySet)
 
 
+def child_forms(form, relation):
+    """The valid, not-deleted inline forms of ``relation`` in a cluster form.
+
+    A cluster form cleans itself before its inline formsets, so a check across the inline forms
+    (duplicates, ordering) first validates the formset here; errors added to a child form then
+    make the whole form invalid as usual."""
+    formset = form.formsets.get(relation)
+    if formset is None:
+        return []
+    formset.is_valid()
+    return [f for f in formset.forms if f.is_valid() and not f.cleaned_data.get("DELETE")]
+
+
 class RecordPageForm(WagtailAdminPageForm):
     """Checks that need the whole page form: cross-links are validated against each other."""
 
     def clean(self):
         cleaned_data = super().clean()
         seen = set()
-        for form in self.formsets.get("links", []).forms:
-            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
-                continue
+        for form in child_forms(self, "links"):
             target = form.cleaned_data.get("target")
             provision = form.cleaned_data.get("target_provision")
-            link_type = form.cleaned_data.get("link_type")
             if target is None and provision is not None:
                 target = provision.framework
             if target is None:
@@ -69,7 +79,7 @@ class RecordPageForm(WagtailAdminPageForm):
             if self.instance.pk and target.pk == self.instance.pk:
                 form.add_error("target", "A record cannot link to itself. Choose another record.")
                 continue
-            key = (link_type, target.pk, provision.pk if provision else None)
+            key = (form.cleaned_data.get("link_type"), target.pk, provision.pk if provision else None)
             if key in seen:
                 form.add_error("target", "This link is already listed above. Remove one of the two.")
             seen.add(key)

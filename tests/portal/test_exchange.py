@@ -1,0 +1,179 @@
+"""Import and export of record files (docs/data-format.md)."""
+
+import io
+from pathlib import Path
+
+import pytest
+
+from django.core.management import CommandError, call_command
+
+from findings.models import FindingPage
+from frameworks.models import Crosswalk, FrameworkPage
+from portal.models import CrossLink
+
+pytestmark = pytest.mark.django_db
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+
+def run(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err, verbosity=1)
+    return out.getvalue() + err.getvalue()
+
+
+def test_importing_the_demo_twice_changes_nothing_the_second_time(db):
+    first = run("import_records", str(DEMO))
+    assert "to create" in first
+    revisions = sum(p.revisions.count() for p in FindingPage.objects.all())
+    second = run("import_records", str(DEMO))
+    assert "0 to create, 0 to update" in second
+    assert sum(p.revisions.count() for p in FindingPage.objects.all()) == revisions
+    assert FrameworkPage.objects.count() == 3
+
+
+def test_import_creates_provisions_links_and_crosswalks_from_files(db):
+    run("import_records", str(DEMO))
+    rmf = FrameworkPage.objects.get(slug="nist-ai-rmf")
+    assert rmf.live
+    assert rmf.provisions.filter(code="GOVERN 1.1", level=3).exists()
+    link = CrossLink.objects.get(
+        source__slug="low-resource-languages-jailbreak-gpt-4", target_provision__code="MEASURE 2.7"
+    )
+    assert link.target_id == rmf.pk
+    assert Crosswalk.objects.get(slug="nist-ai-rmf-to-singapore-model-framework").mappings.count() == 5
+
+
+def test_changed_file_updates_the_record_with_a_new_revision(db, tmp_path):
+    run("import_records", str(DEMO))
+    finding = FindingPage.objects.get(slug="ignore-previous-prompt")
+    revisions = finding.revisions.count()
+    changed = tmp_path / "findings.yaml"
+    changed.write_text(
+        (DEMO / "findings.yaml").read_text().replace("Simple hand-written inputs", "Short inputs")
+    )
+    out = run("import_records", str(DEMO / "taxonomy.yaml"), str(DEMO / "frameworks.yaml"), str(changed))
+    assert "update    finding ignore-previous-prompt (summary)" in out
+    finding.refresh_from_db()
+    assert finding.summary.startswith("Short inputs")
+    assert finding.revisions.count() == revisions + 1
+    assert FindingPage.objects.filter(slug="ignore-previous-prompt").count() == 1
+
+
+def test_dry_run_reports_changes_and_writes_nothing(db):
+    out = run("import_records", "--dry-run", str(DEMO))
+    assert "create    framework nist-ai-rmf" in out
+    assert "Nothing was written" in out
+    assert not FrameworkPage.objects.exists()
+
+
+BAD = {
+    "malformed.yaml": "format: portal-records/1\nrecords: [\n",
+    "unknown_key.yaml": "format: portal-records/1\nrecords:\n  - kind: finding\n    slug: x\n    colour: red\n",
+    "missing_link.yaml": """format: portal-records/1
+records:
+  - kind: finding
+    slug: orphan-link
+    title: T
+    summary: S
+    publication_date: 2024-01-01
+    links:
+      - {type: addresses, target: {kind: framework, slug: nowhere, provision: X 1}}
+""",
+    "duplicate_codes.yaml": """format: portal-records/1
+records:
+  - kind: framework
+    slug: dup
+    title: T
+    summary: S
+    publication_date: 2024-01-01
+    framework:
+      provisions:
+        - {level: 1, code: A 1, title: One}
+        - {level: 1, code: a-1, title: Two}
+""",
+    "bad_dates.yaml": """format: portal-records/1
+records:
+  - kind: lesson
+    slug: bad-dates
+    title: T
+    summary: S
+    publication_date: 2024-02-30
+    lesson: {context: C, what_happened: W, event_date: 2024-05-02, event_end_date: 2024-05-01}
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_files_are_reported_with_file_and_line_and_nothing_changes(db, tmp_path, name):
+    run("import_records", str(DEMO))
+    before = FindingPage.objects.count(), FrameworkPage.objects.count()
+    bad = tmp_path / name
+    bad.write_text(BAD[name])
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_records", str(DEMO), str(bad), stdout=io.StringIO(), stderr=err)
+    report = err.getvalue()
+    assert f"{bad}:" in report
+    assert (FindingPage.objects.count(), FrameworkPage.objects.count()) == before
+
+
+def test_missing_path_is_reported(db):
+    with pytest.raises(CommandError):
+        call_command("import_records", "/no/such/folder", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_export_then_import_into_an_empty_database_then_export_gives_identical_files(db, tmp_path):
+    run("import_records", str(DEMO))
+    first, second = tmp_path / "first", tmp_path / "second"
+    run("export_records", str(first))
+    files = sorted(p.relative_to(first) for p in first.rglob("*.yaml"))
+    assert Path("frameworks/nist-ai-rmf.yaml") in files and Path("crosswalks.yaml") in files
+
+    # Empty the database of records and terms, then import the export.
+    from wagtail.models import Page
+
+    from portal.models import TERM_MODELS, RecordPage
+
+    Crosswalk.objects.all().delete()
+    for page in RecordPage.objects.all():
+        Page.objects.filter(pk=page.pk).delete()
+    while TERM_MODELS["topics"].objects.exists():  # leaves first: a parent topic is protected
+        TERM_MODELS["topics"].objects.filter(children__isnull=True).delete()
+    for model in TERM_MODELS.values():
+        model.objects.all().delete()
+    run("import_records", str(first))
+    run("export_records", str(second))
+    for relative in files:
+        assert (first / relative).read_bytes() == (second / relative).read_bytes(), relative
+    assert sorted(p.relative_to(second) for p in second.rglob("*.yaml")) == files
+
+
+def test_export_is_deterministic(db, tmp_path):
+    run("import_records", str(DEMO))
+    run("export_records", str(tmp_path / "a"))
+    run("export_records", str(tmp_path / "b"))
+    for path in (tmp_path / "a").rglob("*.yaml"):
+        assert path.read_bytes() == (tmp_path / "b" / path.relative_to(tmp_path / "a")).read_bytes()
+
+
+def test_export_can_be_limited_to_one_kind(db, tmp_path):
+    run("import_records", str(DEMO))
+    run("export_records", "--kind", "lesson", str(tmp_path))
+    assert not (tmp_path / "findings").exists()
+    assert len(list((tmp_path / "lessons").glob("*.yaml"))) == 4
+    with pytest.raises(CommandError, match="Unknown kind"):
+        call_command("export_records", "--kind", "poem", str(tmp_path), stdout=io.StringIO())
+
+
+def test_load_demo_keeps_edits_and_creates_the_admin_only_once(db, django_user_model):
+    out = run("load_demo")
+    assert "user: admin" in out
+    finding = FindingPage.objects.get(slug="ignore-previous-prompt")
+    finding.summary = "Edited by staff."
+    finding.save_revision().publish()
+    again = run("load_demo")
+    assert "user: admin" not in again
+    finding.refresh_from_db()
+    assert finding.summary == "Edited by staff."
+    assert django_user_model.objects.count() == 1
