@@ -172,4 +172,4 @@ LOGGING = {
 }
 
 # The records `make run` loads (manage.py load_demo): a file or folder in docs/data-format.md.
-PORTAL_DEMO_DATA = os.environ.get("PORTAL_DEMO_DATA", str(BASE_DIR / "data" / "demo"))
+PORTAL_DEMO_DATA = os.environ.get("PORTAL_DEMO_DATA", str(BASE_DIR / "data" / "curated"))

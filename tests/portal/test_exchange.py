@@ -13,7 +13,7 @@ from portal.models import CrossLink
 
 pytestmark = pytest.mark.django_db
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "records"
 
 
 def run(*args):
