@@ -166,7 +166,8 @@ def test_export_can_be_limited_to_one_kind(db, tmp_path):
         call_command("export_records", "--kind", "poem", str(tmp_path), stdout=io.StringIO())
 
 
-def test_load_demo_keeps_edits_and_creates_the_admin_only_once(db, django_user_model):
+def test_load_demo_keeps_edits_and_creates_the_admin_only_once(db, django_user_model, settings):
+    settings.PORTAL_DEMO_DATA = str(DEMO)
     out = run("load_demo")
     assert "user: admin" in out
     finding = FindingPage.objects.get(slug="ignore-previous-prompt")
