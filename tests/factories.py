@@ -77,6 +77,7 @@ class RecordFactory(wagtail_factories.PageFactory):
     slug = factory.Sequence(lambda n: f"record-{n}")
     summary = factory.LazyAttribute(lambda o: f"Summary of {o.title}.")
     publication_date = datetime.date(2024, 5, 1)
+    sharing_level = "TLP:CLEAR"  # public unless a test says otherwise (the model's default is GREEN)
     topics = _terms("topics")
     sectors = _terms("sectors")
     jurisdictions = _terms("jurisdictions")

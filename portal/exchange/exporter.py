@@ -27,9 +27,7 @@ _Dumper.add_representer(str, _str)
 
 
 def dump(data):
-    return yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
-    )
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
 
 
 def select_records(kinds=None, topics=None):
@@ -67,9 +65,7 @@ def export(outdir, kinds=None, topics=None):
     records = select_records(kinds, topics)
     for page in records:
         content = page if page.live or not page.latest_revision_id else page.get_latest_revision_as_object()
-        write(
-            f"{KIND_FOLDERS[page.record_kind]}/{page.slug}.yaml", {"records": [record_to_dict(page, content)]}
-        )
+        write(f"{KIND_FOLDERS[page.record_kind]}/{page.slug}.yaml", {"records": [record_to_dict(page, content)]})
 
     exported = {page.pk for page in records if page.record_kind == "framework"}
     Crosswalk = apps.get_model("frameworks", "Crosswalk")

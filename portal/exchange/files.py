@@ -96,9 +96,7 @@ def read(path):
             data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
-        return None, [
-            Problem(name, "", f"is not valid YAML: {error.problem}", mark.line + 1 if mark else None)
-        ]
+        return None, [Problem(name, "", f"is not valid YAML: {error.problem}", mark.line + 1 if mark else None)]
     except yaml.YAMLError as error:
         return None, [Problem(name, "", f"is not valid YAML: {error}")]
     except json.JSONDecodeError as error:

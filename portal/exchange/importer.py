@@ -10,6 +10,7 @@ import uuid as uuid_lib
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from portal.exchange import files as record_files
@@ -20,6 +21,7 @@ from portal.exchange.serialize import (
     record_to_dict,
     term_to_dict,
     with_defaults,
+    with_sharing_default,
 )
 from portal.exchange.site import ensure_site_structure
 from portal.exchange.validate import TERM_SECTIONS, Catalogue, Checker, schema_problems
@@ -56,6 +58,10 @@ class DatabaseIndex:
         page = RecordPage.objects.filter(translation_key=key).first()
         return page.specific if page else None
 
+    def users(self, usernames):
+        User = get_user_model()
+        return list(User.objects.filter(**{f"{User.USERNAME_FIELD}__in": usernames}))
+
     def provision_codes(self, slug):
         page = self.record("framework", slug)
         return list(page.provisions.values_list("code", flat=True)) if page else []
@@ -90,9 +96,7 @@ class Importer:
         self.problems = [record_files.Problem(name, "", "no such file or folder") for name in missing]
         if not found and not missing:
             self.problems.append(
-                record_files.Problem(
-                    ", ".join(map(str, self.paths)), "", "holds no .yaml, .yml or .json files"
-                )
+                record_files.Problem(", ".join(map(str, self.paths)), "", "holds no .yaml, .yml or .json files")
             )
         for path in found:
             document, problems = record_files.read(path)
@@ -259,6 +263,13 @@ class Importer:
             ExternalIdentifier(scheme=i["scheme"], value=i["value"]) for i in record.get("identifiers") or []
         ]
         content.links = [self._link(link) for link in record.get("links") or []]
+        sharing = with_sharing_default(record)["sharing"]
+        content.sharing_level = sharing["level"]
+        content.owning_organisation = self.db.term("organisations", sharing["owner"]) if sharing.get("owner") else None
+        content.shared_with_organisations.set(
+            [self.db.term("organisations", slug) for slug in sharing.get("organisations") or []]
+        )
+        content.shared_with_people.set(self.db.users(sharing.get("people") or []))
         fields = with_defaults(kind, record.get(kind))
         for key, kind_of in KIND_FIELDS[kind].items():
             value = fields.get(key)
@@ -268,9 +279,7 @@ class Importer:
                 value = self.db.term("organisations", value) if value else None
             setattr(content, key, value)
         if kind == "framework":
-            content.provisions = list(
-                _provision_model().objects.filter(framework=page).order_by("sort_order")
-            )
+            content.provisions = list(_provision_model().objects.filter(framework=page).order_by("sort_order"))
         revision = content.save_revision(log_action=True, clean=True)
         if record.get("published", True):
             revision.publish()
@@ -282,9 +291,7 @@ class Importer:
         page = self.db.record(target["kind"], target["slug"])
         provision = None
         if target.get("provision") is not None:
-            provision = next(
-                (p for p in page.provisions.all() if anchor(p.code) == anchor(target["provision"])), None
-            )
+            provision = next((p for p in page.provisions.all() if anchor(p.code) == anchor(target["provision"])), None)
         return CrossLink(
             link_type=link["type"], target_id=page.pk, target_provision=provision, note=link.get("note") or ""
         )
@@ -321,7 +328,12 @@ class Importer:
 
 
 def stderr_progress(done, total, label):
-    sys.stderr.write(f"\r  {done}/{total} {label[:60]:<60}")
-    if done == total:
-        sys.stderr.write("\n")
+    """A one-line progress bar on a terminal; a line per 10% when the output is a log."""
+    if sys.stderr.isatty():
+        filled = int(30 * done / total)
+        sys.stderr.write(f"\r  [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {label[:50]:<50}")
+        if done == total:
+            sys.stderr.write("\n")
+    elif done == total or done % max(1, total // 10) == 0:
+        sys.stderr.write(f"  {done}/{total} records saved\n")
     sys.stderr.flush()

@@ -81,7 +81,7 @@ def normalize(value, key=None):
     if isinstance(value, list):
         items = [normalize(v) for v in value]
         items = [v for v in items if not _empty(v)]
-        if key in TERM_FIELDS or key == "tags":
+        if key in TERM_FIELDS or key in ("tags", "people"):
             items = sorted(set(items))
         return items
     if isinstance(value, str):
@@ -122,6 +122,7 @@ def record_to_dict(page, content=None):
         "source_url": content.source_url,
         "identifiers": [{"scheme": i.scheme, "value": i.value} for i in content.external_ids.all()],
         "published": bool(page.live),
+        "sharing": sharing_to_dict(content),
         "links": [_link(link) for link in content.links.all()],
     }
     fields = {}
@@ -139,6 +140,24 @@ def record_to_dict(page, content=None):
         ]
     data[kind] = fields
     return normalize(data)
+
+
+def sharing_to_dict(content):
+    return {
+        "level": content.sharing_level,
+        "owner": content.owning_organisation.slug if content.owning_organisation_id else None,
+        "organisations": sorted(o.slug for o in content.shared_with_organisations.all()),
+        "people": sorted(u.get_username() for u in content.shared_with_people.all()),
+    }
+
+
+def with_sharing_default(record):
+    """A record from a file, with the default sharing level when the file names none."""
+    from portal.models import SharingLevel
+
+    sharing = dict(record.get("sharing") or {})
+    sharing.setdefault("level", SharingLevel.GREEN)
+    return dict(record, sharing=sharing)
 
 
 def _link(link):

@@ -38,9 +38,7 @@ def ensure_site_structure():
     home = HomePage.objects.first()
     if home is None:
         root = Page.get_first_root_node()
-        home = root.add_child(
-            instance=HomePage(title="AI Safety Governance Portal", slug="portal", intro=HOME_INTRO)
-        )
+        home = root.add_child(instance=HomePage(title="AI Safety Governance Portal", slug="portal", intro=HOME_INTRO))
         site = Site.objects.filter(is_default_site=True).first()
         old_root = site.root_page if site else None
         if site:

@@ -61,9 +61,7 @@ class Catalogue:
     def _add(self, table, key, doc, where, item, label):
         if key in table:
             other_doc, other_where, _ = table[key]
-            self.problem(
-                doc, where, f"{label} is already defined in {other_doc.path}:{other_doc.line(*other_where)}"
-            )
+            self.problem(doc, where, f"{label} is already defined in {other_doc.path}:{other_doc.line(*other_where)}")
         else:
             table[key] = (doc, where, item)
 
@@ -137,17 +135,13 @@ class Checker:
     def check_term(self, section, key, doc, where, item):
         slug = item.get("slug")
         if not slug or not SLUG.match(str(slug)):
-            self.cat.problem(
-                doc, where + ("slug",), "a slug of lower-case letters, digits and hyphens is required"
-            )
+            self.cat.problem(doc, where + ("slug",), "a slug of lower-case letters, digits and hyphens is required")
         if not item.get("name"):
             self.cat.problem(doc, where + ("name",), "a name is required")
         if section == "jurisdictions" and not JURISDICTION_CODE.match(str(key or "")):
             self.cat.problem(doc, where + ("code",), f"'{key}' is not an ISO 3166-1 alpha-2 code, EU or INT")
         if section == "languages" and not BCP47.match(str(key or "")):
-            self.cat.problem(
-                doc, where + ("code",), f"'{key}' is not a BCP 47 language tag such as en or zh-Hans"
-            )
+            self.cat.problem(doc, where + ("code",), f"'{key}' is not a BCP 47 language tag such as en or zh-Hans")
         if section == "topics" and item.get("parent"):
             parent, seen = item.get("parent"), {slug}
             if not self.term_exists("topics", parent):
@@ -160,21 +154,15 @@ class Checker:
                 parent = self.cat.terms["topics"][parent][2].get("parent")
         if section == "organisations" and item.get("jurisdiction"):
             if not self.term_exists("jurisdictions", item["jurisdiction"]):
-                self.cat.problem(
-                    doc, where + ("jurisdiction",), f"there is no jurisdiction '{item['jurisdiction']}'"
-                )
+                self.cat.problem(doc, where + ("jurisdiction",), f"there is no jurisdiction '{item['jurisdiction']}'")
 
     # -- records ---------------------------------------------------------------
     def check_record(self, kind, slug, doc, where, record):
         if kind not in KIND_FIELDS:
-            self.cat.problem(
-                doc, where + ("kind",), f"kind must be one of {', '.join(KIND_FIELDS)}, not '{kind}'"
-            )
+            self.cat.problem(doc, where + ("kind",), f"kind must be one of {', '.join(KIND_FIELDS)}, not '{kind}'")
             return
         if not slug or not SLUG.match(str(slug)):
-            self.cat.problem(
-                doc, where + ("slug",), "a slug of lower-case letters, digits and hyphens is required"
-            )
+            self.cat.problem(doc, where + ("slug",), "a slug of lower-case letters, digits and hyphens is required")
         for key in ("title", "summary", "publication_date"):
             if not record.get(key):
                 self.cat.problem(doc, where + (key,), f"{key.replace('_', ' ')} is required")
@@ -186,9 +174,8 @@ class Checker:
         for i, identifier in enumerate(record.get("identifiers") or []):
             if isinstance(identifier, dict) and identifier.get("scheme") == "doi":
                 if not DOI_PATTERN.match(str(identifier.get("value", ""))):
-                    self.cat.problem(
-                        doc, where + ("identifiers", i, "value"), "this is not a DOI (10.xxxx/...)"
-                    )
+                    self.cat.problem(doc, where + ("identifiers", i, "value"), "this is not a DOI (10.xxxx/...)")
+        self.check_sharing(doc, where + ("sharing",), record.get("sharing") or {})
         fields = record.get(kind) or {}
         if kind == "framework":
             self.check_framework(doc, where + ("framework",), fields)
@@ -199,11 +186,21 @@ class Checker:
             self.check_order(doc, where + ("lesson",), fields, "event_date", "event_end_date")
         self.check_links(kind, slug, doc, where, record.get("links") or [])
 
+    def check_sharing(self, doc, where, sharing):
+        if sharing.get("owner") and not self.term_exists("organisations", sharing["owner"]):
+            self.cat.problem(doc, where + ("owner",), f"there is no organisation '{sharing['owner']}'")
+        for i, slug in enumerate(sharing.get("organisations") or []):
+            if not self.term_exists("organisations", slug):
+                self.cat.problem(doc, where + ("organisations", i), f"there is no organisation '{slug}'")
+        people = sharing.get("people") or []
+        found = {user.get_username() for user in self.db.users(people)}
+        for i, name in enumerate(people):
+            if name not in found:
+                self.cat.problem(doc, where + ("people", i), f"there is no user '{name}' on this portal")
+
     def check_framework(self, doc, where, fields):
         if fields.get("issuing_body") and not self.term_exists("organisations", fields["issuing_body"]):
-            self.cat.problem(
-                doc, where + ("issuing_body",), f"there is no organisation '{fields['issuing_body']}'"
-            )
+            self.cat.problem(doc, where + ("issuing_body",), f"there is no organisation '{fields['issuing_body']}'")
         self.check_order(doc, where, fields, "effective_date", "end_date")
         anchors, previous = {}, 0
         for i, provision in enumerate(fields.get("provisions") or []):
@@ -267,9 +264,7 @@ class Checker:
                 continue
             here = where + ("links", i)
             if link.get("type") not in LinkType.values:
-                self.cat.problem(
-                    doc, here + ("type",), f"link type must be one of {', '.join(LinkType.values)}"
-                )
+                self.cat.problem(doc, here + ("type",), f"link type must be one of {', '.join(LinkType.values)}")
             target = link.get("target") or {}
             key = (target.get("kind"), target.get("slug"))
             if not self.record_exists(*key):

@@ -1,10 +1,18 @@
+from .changes import RecordChange
 from .home import HomePage
 from .indexes import RecordIndexPage
 from .links import INVERSE_LABELS, CrossLink, LinkType
 from .records import ExternalIdentifier, RecordPage, RecordQuerySet, RecordTag
+from .sharing import AUDIENCES, BREADTH, Membership, SharingLevel, audience
 from .taxonomy import TERM_MODELS, Jurisdiction, Language, Organisation, Sector, Topic
 
 __all__ = [
+    "AUDIENCES",
+    "BREADTH",
+    "Membership",
+    "RecordChange",
+    "SharingLevel",
+    "audience",
     "INVERSE_LABELS",
     "TERM_MODELS",
     "CrossLink",

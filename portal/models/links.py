@@ -66,9 +66,7 @@ class CrossLink(Orderable):
         verbose_name="target provision",
         help_text="Optional: one provision of a framework, e.g. GOVERN 1.1.",
     )
-    note = models.CharField(
-        max_length=500, blank=True, help_text="Optional: one sentence on how the two relate."
-    )
+    note = models.CharField(max_length=500, blank=True, help_text="Optional: one sentence on how the two relate.")
 
     panels = [
         FieldPanel("link_type"),

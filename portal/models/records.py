@@ -10,6 +10,7 @@ filter and page over one table instead of stitching three together.
 import re
 
 from django import forms
+from django.conf import settings
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -29,6 +30,7 @@ from wagtail.search import index
 
 from portal.blocks import RecordBodyBlock
 
+from .sharing import AUDIENCES, SharingLevel, audience
 from .taxonomy import Jurisdiction, Language, Organisation, Sector, Topic
 
 
@@ -36,11 +38,12 @@ class RecordQuerySet(PageQuerySet):
     def visible_to(self, user):
         """The records ``user`` may see. Every public surface lists records through this method.
 
-        Today: live (published) and not past their expiry time. The sharing-levels work adds the
-        per-user rule here, and only here.
+        A record is visible when it is live (published), not past its expiry time, and its
+        sharing level lets ``user`` see it (``portal.models.sharing.audience``). A record someone
+        may not see is, for them, a record that does not exist.
         """
         now = timezone.now()
-        return self.live().filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now))
+        return self.live().filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now)).filter(audience(user))
 
     def of_kind(self, kind):
         """Records of one kind ('framework', 'finding', 'lesson')."""
@@ -139,6 +142,34 @@ class RecordPage(Page):
         verbose_name="source URL",
         help_text="The web address of the original document, paper or report.",
     )
+    sharing_level = models.CharField(
+        max_length=20,
+        choices=SharingLevel.choices,
+        default=SharingLevel.GREEN,
+        help_text="Who may see this record (Traffic Light Protocol 2.0). "
+        + " ".join(f"{level.label}: {text}" for level, text in AUDIENCES.items()),
+    )
+    owning_organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_records",
+        help_text="The partner organisation that shares this record. Its members see TLP:AMBER and "
+        "TLP:AMBER+STRICT records.",
+    )
+    shared_with_organisations = ParentalManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="records_shared_with",
+        help_text="For TLP:AMBER: other organisations whose members may see this record.",
+    )
+    shared_with_people = ParentalManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="records_shared_with",
+        help_text="For TLP:RED: the people, by name, who may see this record.",
+    )
 
     objects = RecordManager()
 
@@ -171,6 +202,12 @@ class RecordPage(Page):
         FieldPanel("source_url"),
         InlinePanel("external_ids", heading="Identifiers", label="Identifier"),
     ]
+    sharing_panels = [
+        FieldPanel("sharing_level", widget=forms.RadioSelect),
+        FieldPanel("owning_organisation"),
+        FieldPanel("shared_with_organisations", widget=forms.CheckboxSelectMultiple),
+        FieldPanel("shared_with_people"),
+    ]
     link_panels = [
         InlinePanel(
             "links",
@@ -194,6 +231,7 @@ class RecordPage(Page):
                 ObjectList(cls.classification_panels, heading="Classification"),
                 ObjectList(cls.link_panels, heading="Links"),
                 ObjectList(cls.source_panels, heading="Sources"),
+                ObjectList(cls.sharing_panels, heading="Sharing"),
                 ObjectList(Page.promote_panels, heading="Promote"),
                 ObjectList(Page.settings_panels, heading="Settings"),
             ]

@@ -77,9 +77,7 @@ class Topic(Term):
         while ancestor is not None:
             is_self = self.pk is not None and ancestor.pk == self.pk
             if is_self or ancestor.pk in seen:
-                raise ValidationError(
-                    {"parent": "A topic cannot sit under itself or under one of its own sub-topics."}
-                )
+                raise ValidationError({"parent": "A topic cannot sit under itself or under one of its own sub-topics."})
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
 
@@ -124,8 +122,7 @@ class Jurisdiction(Term):
         max_length=3,
         unique=True,
         validators=[validate_jurisdiction_code],
-        help_text="ISO 3166-1 alpha-2 code such as SG or US; EU for the European Union; "
-        "INT for international.",
+        help_text="ISO 3166-1 alpha-2 code such as SG or US; EU for the European Union; INT for international.",
     )
     url_prefix = "jurisdictions"
 
