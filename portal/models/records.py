@@ -10,8 +10,8 @@ filter and page over one table instead of stitching three together.
 import re
 
 from django import forms
-from django.conf import settings
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q

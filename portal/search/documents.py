@@ -5,6 +5,9 @@ queue on disk); :func:`to_whoosh` turns it into the keyword arguments Whoosh's w
 For each model class the walk over ``search_fields`` is planned once and cached.
 """
 
+import hashlib
+import json
+
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
 
@@ -35,7 +38,7 @@ def _plan(model, fields, prefix, top):
             code = schema.type_code(field, model)
             path = prefix + field.get_attname(model)
             multi = _is_multi_valued(field, model)
-            steps.append(("filter", field, path, (code, top and not multi)))
+            steps.append(("filter", field, path, (code, top and not multi, multi)))
     return steps
 
 
@@ -105,15 +108,20 @@ def _fill(doc, plan, objects):
             continue
         for obj in objects:
             try:
-                value = field.get_value(obj)
-            except (ObjectDoesNotExist, AttributeError):
+                if kind == "filter" and extra[2]:
+                    # A to-many relation: read it through its manager, which uses prefetched
+                    # rows (taggit's value_from_object would query once per object).
+                    value = getattr(obj, field.field_name)
+                else:
+                    value = field.get_value(obj)
+            except (ObjectDoesNotExist, AttributeError, ValueError):
                 value = None
             if kind in ("text", "prefix"):
                 texts = _text(value)
                 if texts:
                     doc.setdefault(name, []).extend(texts)
                 continue
-            code, sortable = extra
+            code, sortable, _many = extra
             encoded = [schema.encode(code, v) for v in _values(value)]
             encoded = [v for v in encoded if v is not None]
             if not encoded:
@@ -138,6 +146,7 @@ def build_document(obj):
     doc[schema.filter_field(code, "pk")] = [pk]
     doc[schema.sort_field("pk")] = schema.sort_key(code, pk).hex()
     _fill(doc, plan_for(model), [obj])
+    doc["digest"] = hashlib.blake2b(json.dumps(doc, sort_keys=True).encode(), digest_size=12).hexdigest()
     return doc
 
 

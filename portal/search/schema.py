@@ -7,6 +7,7 @@ for every index and never changes: fields are dynamic, named by role and path.
 ``doc_id``                      the primary key as text (unique: re-adding replaces)
 ``content_type``                the content types of the object's class and its indexed parents
 ``has_value``                   the paths of filter fields that hold a value (for ``isnull``)
+``digest``                      a hash of the whole document, stored, to find stale documents
 ``t__<path>``                   full text of a SearchField (stemmed, positions for phrases)
 ``a__<path>``                   word prefixes of an AutocompleteField
 ``f<code>__<path>``             values of a FilterField; ``code`` is the value type (below)
@@ -22,7 +23,7 @@ import struct
 from decimal import Decimal
 
 from whoosh.columns import VarBytesColumn
-from whoosh.fields import COLUMN, ID, IDLIST, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.fields import COLUMN, ID, IDLIST, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -65,6 +66,7 @@ def build_schema():
         doc_id=ID(unique=True, stored=True),
         content_type=KEYWORD(lowercase=False, commas=False, scorable=False),
         has_value=KEYWORD(lowercase=False, commas=False, scorable=False),
+        digest=STORED(),
     )
     schema.add("t__*", TEXT(analyzer=TextTokenizer(), phrase=True), glob=True)
     schema.add("a__*", TEXT(analyzer=PrefixTokenizer(), phrase=False), glob=True)
