@@ -37,9 +37,7 @@ _BIGRAM_CHARS = (
     "\u3040-\u309f\u30a0-\u30ff\u3100-\u312f\u3130-\u318f\u31f0-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
 )
-_TOKEN_RE = re.compile(
-    rf"(?P<run>[{_BIGRAM_CHARS}]+)|(?P<word>[^\W{_BIGRAM_CHARS}]+(?:\.[^\W{_BIGRAM_CHARS}]+)*)"
-)
+_TOKEN_RE = re.compile(rf"(?P<run>[{_BIGRAM_CHARS}]+)|(?P<word>[^\W{_BIGRAM_CHARS}]+(?:\.[^\W{_BIGRAM_CHARS}]+)*)")
 
 STOP_WORDS = frozenset(
     "a an and are as at be but by for from has have if in into is it its of on or such that the "

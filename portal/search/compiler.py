@@ -25,6 +25,8 @@ from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, Plai
 
 from . import schema
 from .analysis import query_units
+from .columns import ColumnRange
+from .documents import is_multi_valued
 
 #: Query text beyond this many characters is ignored (nobody types more; it bounds the cost).
 MAX_QUERY_LENGTH = 1000
@@ -112,10 +114,9 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             if len(terms) <= 1:
                 return self._units_query([tuple(terms)] if terms else [], "and", boost)
             fields = self.searched_fields()
-            if self.autocomplete:
-                return _or(
-                    [wq.And([wq.Term(f, t) for t in terms], boost=boost * b) for f, b in fields.items()]
-                )
+            if self.autocomplete or self.fields:
+                # Prefix fields and single-field text fields keep no positions: all the words.
+                return _or([wq.And([wq.Term(f, t) for t in terms], boost=boost * b) for f, b in fields.items()])
             return _or([wq.Phrase(f, terms, boost=boost * b) for f, b in fields.items()])
         if isinstance(query, Boost):
             return self.compile_query(query.subquery, boost * query.boost)
@@ -133,16 +134,14 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         if isinstance(where_node, Lookup) and not isinstance(where_node.lhs, Extract):
             column = where_node.lhs
             if not hasattr(column, "target") or not hasattr(column, "alias"):
-                raise FilterError(
-                    f"Cannot apply filter on search results: {where_node!r} is not a field lookup."
-                )
+                raise FilterError(f"Cannot apply filter on search results: {where_node!r} is not a field lookup.")
             if self._is_own_pk(column):
                 # The primary key (and the ``*_ptr_id`` of a subclass, which is the same value) is
                 # in every document; modelsearch would ignore ``*_ptr_id`` filters, we apply them.
                 if check_only:
                     return None
                 code = schema.pk_code(self.queryset.model)
-                return ("q", self._lookup("pk", code, where_node.lookup_name, where_node.rhs))
+                return ("q", self._lookup("pk", code, where_node.lookup_name, where_node.rhs, sortable=True))
         return super()._get_filters_from_where_node(where_node, check_only=check_only)
 
     def _join_chain(self, alias):
@@ -174,7 +173,8 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             model = related.get_field(model).related_model
         filter_field = field_path[-1]
         path = "__".join([r.field_name for r in field_path[:-1]] + [filter_field.get_attname(model)])
-        query = self._lookup(path, schema.type_code(filter_field, model), lookup, value)
+        sortable = len(field_path) == 1 and not is_multi_valued(filter_field, model)
+        query = self._lookup(path, schema.type_code(filter_field, model), lookup, value, sortable)
         return None if query is None else ("q", query)
 
     def _evaluate(self, value, lookup):
@@ -187,15 +187,14 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
                 return rows
             return rows[0] if rows else _NO_VALUE
         if hasattr(value, "resolve_expression"):
-            raise FilterError(
-                f"Cannot apply filter on search results: {value!r} is an expression, not a value."
-            )
+            raise FilterError(f"Cannot apply filter on search results: {value!r} is an expression, not a value.")
         if lookup == "in":
             return list(value)
         return value
 
-    def _lookup(self, path, code, lookup, value):
-        """The Whoosh query for ``<path>__<lookup>=value``, or None if the lookup is unknown."""
+    def _lookup(self, path, code, lookup, value, sortable=False):
+        """The Whoosh query for ``<path>__<lookup>=value``, or None if the lookup is unknown.
+        ``sortable``: the path has a sort column (a top-level, single-valued field)."""
         name = schema.filter_field(code, path)
         value = self._evaluate(value, lookup)
         if value is _NO_VALUE:
@@ -217,10 +216,13 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
                 bounds = (schema.encode(code, value), None, lookup == "gt", False)
             else:
                 bounds = (None, schema.encode(code, value), False, lookup == "lt")
+            low, high, low_excl, high_excl = bounds
+            if sortable:
+                low, high = (None if v is None else schema.sort_key(code, v) for v in (low, high))
+                return ColumnRange(schema.sort_field(path), low, high, low_excl, high_excl)
             if code == schema.STRING:
-                low, high, low_excl, high_excl = bounds
                 return wq.TermRange(name, low or "=", high, startexcl=low_excl, endexcl=high_excl)
-            return wq.NumericRange(name, bounds[0], bounds[1], startexcl=bounds[2], endexcl=bounds[3])
+            return wq.NumericRange(name, low, high, startexcl=low_excl, endexcl=high_excl)
         if lookup in ("startswith", "prefix") and code == schema.STRING:
             return wq.Prefix(name, schema.encode(code, value))
         return None
@@ -281,6 +283,8 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             elif isinstance(text, wq.Every):
                 self._compiled = filters if not isinstance(filters, wq.Every) else text
             else:
+                # Filters narrow without scoring (searches run with optimize=False: Whoosh's block
+                # skipping trips an assertion in Require).
                 self._compiled = text if isinstance(filters, wq.Every) else wq.Require(text, filters)
         return self._compiled
 

@@ -33,16 +33,17 @@ def _plan(model, fields, prefix, top):
         elif isinstance(field, AutocompleteField):
             steps.append(("prefix", field, schema.prefix_field(prefix + field.field_name), None))
         elif isinstance(field, SearchField):
-            steps.append(("text", field, schema.text_field(prefix + field.field_name), None))
+            group = schema.group_field(field.boost or 1.0)
+            steps.append(("text", field, schema.text_field(prefix + field.field_name), group))
         elif isinstance(field, FilterField):
             code = schema.type_code(field, model)
             path = prefix + field.get_attname(model)
-            multi = _is_multi_valued(field, model)
+            multi = is_multi_valued(field, model)
             steps.append(("filter", field, path, (code, top and not multi, multi)))
     return steps
 
 
-def _is_multi_valued(field, model):
+def is_multi_valued(field, model):
     try:
         model_field = field.get_field(model)
     except FieldDoesNotExist:
@@ -120,6 +121,8 @@ def _fill(doc, plan, objects):
                 texts = _text(value)
                 if texts:
                     doc.setdefault(name, []).extend(texts)
+                    if extra:
+                        doc.setdefault(extra, []).extend(texts)
                 continue
             code, sortable, _many = extra
             encoded = [schema.encode(code, v) for v in _values(value)]
@@ -158,7 +161,7 @@ def to_whoosh(doc):
             fields[name] = bytes.fromhex(value)
         elif name in ("content_type", "has_value"):
             fields[name] = " ".join(value)
-        elif name.startswith(("t__", "a__")):
+        elif name.startswith(("t__", "g__", "a__")):
             # Whoosh takes a list as tokens already analysed, so the values travel as one string.
             fields[name] = VALUE_BREAK.join(value)
         elif name.startswith("fs__"):

@@ -8,7 +8,10 @@ for every index and never changes: fields are dynamic, named by role and path.
 ``content_type``                the content types of the object's class and its indexed parents
 ``has_value``                   the paths of filter fields that hold a value (for ``isnull``)
 ``digest``                      a hash of the whole document, stored, to find stale documents
-``t__<path>``                   full text of a SearchField (stemmed, positions for phrases)
+``t__<path>``                   full text of one SearchField (stemmed), for searches with ``fields=``
+``g__<boost>``                  full text of every SearchField with that boost (positions kept):
+                                what a search without ``fields=`` scores, as Elasticsearch's
+                                ``_all_text_boost_*`` fields; few fields make queries fast
 ``a__<path>``                   word prefixes of an AutocompleteField
 ``f<code>__<path>``             values of a FilterField; ``code`` is the value type (below)
 ``o__<name>``                   a sort key column, for top-level filter fields and ``pk``
@@ -68,7 +71,8 @@ def build_schema():
         has_value=KEYWORD(lowercase=False, commas=False, scorable=False),
         digest=STORED(),
     )
-    schema.add("t__*", TEXT(analyzer=TextTokenizer(), phrase=True), glob=True)
+    schema.add("t__*", TEXT(analyzer=TextTokenizer(), phrase=False), glob=True)
+    schema.add("g__*", TEXT(analyzer=TextTokenizer(), phrase=True), glob=True)
     schema.add("a__*", TEXT(analyzer=PrefixTokenizer(), phrase=False), glob=True)
     for code in (INT, DATE, DATETIME, TIME):
         schema.add(f"f{code}__*", NUMERIC(int, bits=64, signed=True, shift_step=8), glob=True)
@@ -173,6 +177,10 @@ def text_field(path):
     return f"t__{path}"
 
 
+def group_field(boost):
+    return "g__" + f"{float(boost):g}".replace(".", "_").replace("-", "m")
+
+
 def prefix_field(path):
     return f"a__{path}"
 
@@ -206,17 +214,14 @@ def _indexed_family(model):
     return [model] + [m for m in get_indexed_models() if m is not model and issubclass(m, model)]
 
 
-def _walk_text_fields(fields, prefix, boost, kind, out):
+def _walk_text_fields(fields, prefix, boost, kind, out, only):
     for field in fields:
         if isinstance(field, RelatedFields):
-            _walk_text_fields(field.fields, f"{prefix}{field.field_name}__", boost, kind, out)
-        elif (
-            kind is SearchField
-            and isinstance(field, SearchField)
-            and not isinstance(field, AutocompleteField)
-        ):
-            name = text_field(prefix + field.field_name)
-            out[name] = max(out.get(name, 0.0), boost * float(field.boost or 1.0))
+            _walk_text_fields(field.fields, f"{prefix}{field.field_name}__", boost, kind, out, only)
+        elif kind is SearchField and isinstance(field, SearchField):
+            field_boost = float(field.boost or 1.0)
+            name = text_field(prefix + field.field_name) if only else group_field(field_boost)
+            out[name] = max(out.get(name, 0.0), boost * field_boost)
         elif kind is AutocompleteField and isinstance(field, AutocompleteField):
             out[prefix_field(prefix + field.field_name)] = 1.0
 
@@ -235,5 +240,5 @@ def searchable_fields(model, only=None, autocomplete=False):
             if autocomplete:
                 # fields= names SearchFields; an autocomplete search uses their prefix fields.
                 fields = [AutocompleteField(f.field_name) for f in fields]
-        _walk_text_fields(fields, "", 1.0, kind, out)
+        _walk_text_fields(fields, "", 1.0, kind, out, only)
     return out

@@ -314,11 +314,15 @@ class IndexStore:
 class Rebuild:
     """Builds a new generation of an index and swaps it in; see the module docstring."""
 
-    def __init__(self, store, limitmb=256):
+    PARALLEL_FROM = 5000
+
+    def __init__(self, store, limitmb=128, procs=1):
         self.store = store
         self.limitmb = limitmb
+        self.procs = procs
         self.gen = None
         self.writer = None
+        self._pending = []
         self._lock_fd = None
         self.count = 0
 
@@ -330,19 +334,39 @@ class Rebuild:
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         with store.state_lock(exclusive=True):
             self.gen = store._new_generation()
-            self.writer = store.open(self.gen).writer(limitmb=self.limitmb, timeout=0.0)
             _write_atomic(store.marker_file, self.gen)
         return self
 
+    def _open_writer(self, procs):
+        self.writer = self.store.open(self.gen).writer(
+            procs=procs, multisegment=procs > 1, limitmb=self.limitmb, timeout=0.0
+        )
+
     def add(self, documents):
+        # Small indexes are written by one process; past PARALLEL_FROM documents Whoosh's
+        # multiprocessing writer spreads the analysis over ``procs`` processes.
         for document in documents:
-            self.writer.add_document(**to_whoosh(document))
+            if self.writer is None:
+                self._pending.append(document)
+                if len(self._pending) < self.PARALLEL_FROM:
+                    continue
+                self._open_writer(self.procs)
+                pending, self._pending = self._pending, []
+                for item in pending:
+                    self.writer.add_document(**to_whoosh(item))
+            else:
+                self.writer.add_document(**to_whoosh(document))
             self.count += 1
 
     def finish(self):
         store = self.store
         try:
-            self.writer.commit(optimize=True)
+            if self.writer is None:
+                self._open_writer(1)
+                for item in self._pending:
+                    self.writer.add_document(**to_whoosh(item))
+                self._pending = []
+            self.writer.commit()
             with store.state_lock(exclusive=True):
                 store.drain(self.gen, 60.0)
                 _write_atomic(store.current_file, self.gen)
@@ -352,8 +376,9 @@ class Rebuild:
         store.clean_generations()
 
     def abort(self):
-        with contextlib.suppress(Exception):
-            self.writer.cancel()
+        if self.writer is not None:
+            with contextlib.suppress(Exception):
+                self.writer.cancel()
         with self.store.state_lock(exclusive=True):
             self.store.marker_file.unlink(missing_ok=True)
         self._release()

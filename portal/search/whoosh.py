@@ -14,6 +14,7 @@ class attributes on the backend. Constructing the backend only reads settings; i
 opened on first use and their searchers are kept per process and thread.
 """
 
+import os
 from collections import Counter, OrderedDict
 from pathlib import Path
 
@@ -92,7 +93,7 @@ class WhooshIndexRebuilder:
         self.rebuild = None
 
     def start(self):
-        self.rebuild = Rebuild(self.index.store).start()
+        self.rebuild = Rebuild(self.index.store, procs=self.index.backend.rebuild_procs).start()
         return RebuildingIndex(self.index, self.rebuild)
 
     def finish(self):
@@ -119,7 +120,9 @@ class WhooshSearchResults(BaseSearchResults):
             return []
         order = self.query_compiler.sort_keys()
         if order is None:
-            results = searcher.search(query, limit=self.stop)
+            # Whoosh's block skipping makes top-N fast but trips an assertion under Require.
+            optimize = not isinstance(query, wq.Require)
+            results = searcher.search(query, limit=self.stop, optimize=optimize)
             hits = [(hit.docnum, hit.score) for hit in results][self.start : self.stop]
         else:
             docs = self._matching(searcher)
@@ -132,7 +135,7 @@ class WhooshSearchResults(BaseSearchResults):
             docs = docs[self.start : self.stop]
             scores = {}
             if self._score_field and docs:
-                scores = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+                scores = {hit.docnum: hit.score for hit in searcher.search(query, limit=None, optimize=False)}
             hits = [(doc, scores.get(doc, 0.0)) for doc in docs]
         return [(searcher.stored_fields(doc)["doc_id"], float(score or 0.0)) for doc, score in hits]
 
@@ -218,6 +221,8 @@ class WhooshSearchBackend(BaseSearchBackend):
             raise ImproperlyConfigured('The Whoosh search backend needs a "PATH": the folder of its index.')
         self.path = Path(path)
         self.write_timeout = float(params.get("WRITE_TIMEOUT", options.get("WRITE_TIMEOUT", 5.0)))
+        # Processes that analyse documents during a rebuild (Whoosh's multiprocessing writer).
+        self.rebuild_procs = int(params.get("REBUILD_PROCS", options.get("REBUILD_PROCS", os.cpu_count() or 1)))
 
     def get_index_for_model(self, model):
         return self.index_class(self, get_model_root(model))
