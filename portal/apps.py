@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal"
+
+    def ready(self):
+        # Signal receivers: the audit log records sign-ins and sign-in failures.
+        from portal import audit  # noqa: F401

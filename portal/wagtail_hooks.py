@@ -1,9 +1,15 @@
 """Taxonomy terms in the admin: one menu group, one snippet view set per kind of term."""
 
+from wagtail import hooks
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from portal.models import Jurisdiction, Language, Organisation, Sector, Topic
+from portal import audit
+from portal.models import AuditEntry, Jurisdiction, Language, Organisation, RecordPage, Sector, Topic
+from portal.staff import organisation_ids
 
 
 class TermViewSet(SnippetViewSet):
@@ -50,3 +56,90 @@ class TaxonomyGroup(SnippetViewSetGroup):
 
 
 register_snippet(TaxonomyGroup)
+
+
+# -- Records: staff see and edit their own organisations' records ---------------------------------
+
+
+@hooks.register("construct_explorer_page_queryset")
+def only_own_organisations_records(parent_page, pages, request):
+    """In the page explorer, staff see their organisations' records and the shared ones."""
+    if request.user.is_superuser:
+        return pages
+    mine = organisation_ids(request.user)
+    hidden = RecordPage.objects.exclude(owning_organisation__isnull=True).exclude(owning_organisation__in=mine)
+    return pages.exclude(pk__in=hidden.values("pk"))
+
+
+@hooks.register("before_edit_page")
+def remember_sharing_before_edit(request, page):
+    if isinstance(page, RecordPage):
+        request._sharing_before = sharing_state(page.pk)
+
+
+@hooks.register("after_edit_page")
+def record_sharing_change(request, page):
+    before = getattr(request, "_sharing_before", None)
+    if before is None or not isinstance(page, RecordPage):
+        return
+    draft = page.get_latest_revision_as_object()
+    after = {
+        "level": draft.sharing_level,
+        "owner": draft.owning_organisation_id,
+        "organisations": sorted(o.pk for o in draft.shared_with_organisations.all()),
+        "people": sorted(u.pk for u in draft.shared_with_people.all()),
+    }
+    if after != before:
+        audit.record(
+            AuditEntry.Action.SHARING_CHANGED,
+            request=request,
+            target=f"{page.specific_class.record_kind} {page.uuid} {page.title}",
+            before=before,
+            after=after,
+            published=bool(request.POST.get("action-publish")),
+        )
+
+
+def sharing_state(pk):
+    record = RecordPage.objects.get(pk=pk)
+    return {
+        "level": record.sharing_level,
+        "owner": record.owning_organisation_id,
+        "organisations": sorted(record.shared_with_organisations.values_list("pk", flat=True)),
+        "people": sorted(record.shared_with_people.values_list("pk", flat=True)),
+    }
+
+
+# -- The audit log, read-only ----------------------------------------------------------------------
+
+
+class AuditLogPolicy(ModelPermissionPolicy):
+    """Staff with the 'view audit entry' permission (and superusers) read the log; nobody edits it."""
+
+    def user_has_permission(self, user, action):
+        return action == "view" and user.is_active and user.has_perm("portal.view_auditentry")
+
+    def user_has_any_permission(self, user, actions):
+        return any(self.user_has_permission(user, action) for action in actions)
+
+
+class AuditLogViewSet(ModelViewSet):
+    model = AuditEntry
+    icon = "history"
+    menu_label = "Audit log"
+    menu_order = 900
+    add_to_admin_menu = True
+    inspect_view_enabled = True
+    list_display = ["at", "username", "action", "token_name", "target", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["username", "target", "token_name"]
+    ordering = ["-at"]
+    form_fields = []
+
+
+register_permission_policy(AuditEntry, AuditLogPolicy(AuditEntry))
+
+
+@hooks.register("register_admin_viewset")
+def register_audit_log():
+    return AuditLogViewSet("audit_log")

@@ -30,8 +30,9 @@ def dump(data):
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
 
 
-def select_records(kinds=None, topics=None):
-    """Every record (drafts included), optionally only some kinds or topics (with sub-topics)."""
+def select_records(kinds=None, topics=None, levels=None):
+    """Every record (drafts included), optionally only some kinds, topics (with sub-topics) or
+    sharing levels."""
     records = []
     for kind, model in sorted(RecordPage.kind_models().items()):
         if kinds and kind not in kinds:
@@ -40,11 +41,13 @@ def select_records(kinds=None, topics=None):
         if topics:
             ids = Topic.descendant_ids(Topic.objects.filter(slug__in=topics).values_list("pk", flat=True))
             queryset = queryset.filter(topics__in=ids).distinct()
+        if levels:
+            queryset = queryset.filter(sharing_level__in=levels)
         records.extend(queryset)
     return records
 
 
-def export(outdir, kinds=None, topics=None):
+def export(outdir, kinds=None, topics=None, levels=None):
     """Write taxonomy, records and crosswalks under ``outdir``. Returns the files written."""
     out = Path(outdir)
     written = []
@@ -62,7 +65,7 @@ def export(outdir, kinds=None, topics=None):
         taxonomy[section] = [term_to_dict(term, section) for term in terms]
     write("taxonomy.yaml", taxonomy)
 
-    records = select_records(kinds, topics)
+    records = select_records(kinds, topics, levels)
     for page in records:
         content = page if page.live or not page.latest_revision_id else page.get_latest_revision_as_object()
         write(f"{KIND_FOLDERS[page.record_kind]}/{page.slug}.yaml", {"records": [record_to_dict(page, content)]})

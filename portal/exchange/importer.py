@@ -13,19 +13,21 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from portal import audit
 from portal.exchange import files as record_files
 from portal.exchange.serialize import (
     KIND_FIELDS,
     crosswalk_to_dict,
     normalize,
     record_to_dict,
+    sharing_to_dict,
     term_to_dict,
     with_defaults,
     with_sharing_default,
 )
 from portal.exchange.site import ensure_site_structure
 from portal.exchange.validate import TERM_SECTIONS, Catalogue, Checker, schema_problems
-from portal.models import TERM_MODELS, CrossLink, ExternalIdentifier, RecordPage, Topic
+from portal.models import TERM_MODELS, AuditEntry, CrossLink, ExternalIdentifier, RecordPage, Topic
 from portal.text import anchor
 
 TERM_KEY = {"jurisdictions": "code", "languages": "code"}
@@ -187,8 +189,19 @@ class Importer:
             if f"{kind} {slug}" in todo and kind == "framework":
                 self._sync_provisions(page, (record.get("framework") or {}).get("provisions") or [])
         changed = [(key, entry) for key, entry in records if f"{key[0]} {key[1]}" in todo]
+        sharing_changed = {c.label for c in self.changes if c.action == "update" and "sharing" in c.fields}
         for done, ((kind, slug), (_, _, record)) in enumerate(changed, start=1):
-            self._save_record(pages[(kind, slug)], record)
+            page = pages[(kind, slug)]
+            before = sharing_to_dict(page) if f"{kind} {slug}" in sharing_changed else None
+            self._save_record(page, record)
+            if before is not None:
+                audit.record(
+                    AuditEntry.Action.SHARING_CHANGED,
+                    target=f"{kind} {page.uuid} {record['title']}",
+                    via="import_records",
+                    before=before,
+                    after=with_sharing_default(record)["sharing"],
+                )
             self.progress(done, len(changed), f"{kind} {slug}")
         self._apply_crosswalks(todo)
 

@@ -1,3 +1,4 @@
+from .access import AuditEntry, PartnerToken
 from .changes import RecordChange
 from .home import HomePage
 from .indexes import RecordIndexPage
@@ -7,6 +8,8 @@ from .sharing import AUDIENCES, BREADTH, Membership, SharingLevel, audience
 from .taxonomy import TERM_MODELS, Jurisdiction, Language, Organisation, Sector, Topic
 
 __all__ = [
+    "AuditEntry",
+    "PartnerToken",
     "AUDIENCES",
     "BREADTH",
     "Membership",

@@ -30,7 +30,7 @@ from wagtail.search import index
 
 from portal.blocks import RecordBodyBlock
 
-from .sharing import AUDIENCES, SharingLevel, audience
+from .sharing import AUDIENCES, BREADTH, SharingLevel, audience
 from .taxonomy import Jurisdiction, Language, Organisation, Sector, Topic
 
 
@@ -67,10 +67,31 @@ def child_forms(form, relation):
 
 
 class RecordPageForm(WagtailAdminPageForm):
-    """Checks that need the whole page form: cross-links are validated against each other."""
+    """Checks that need the whole page form: cross-links against each other, and a confirmation
+    before a record is shared with a wider audience."""
+
+    confirm_wider_sharing = forms.BooleanField(
+        required=False,
+        label="Confirm wider sharing",
+        help_text="Tick to confirm when you change the sharing level to a wider audience "
+        "(e.g. from TLP:AMBER to TLP:GREEN). The change is recorded in the audit log.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.for_user
+        if user is not None and not user.is_superuser and "owning_organisation" in self.fields:
+            from portal.staff import organisation_ids
+
+            mine = organisation_ids(user)
+            field = self.fields["owning_organisation"]
+            field.queryset = field.queryset.filter(pk__in=mine)
+            if not self.instance.pk and len(mine) == 1:
+                self.initial.setdefault("owning_organisation", next(iter(mine)))
 
     def clean(self):
         cleaned_data = super().clean()
+        self._check_wider_sharing(cleaned_data)
         seen = set()
         for form in child_forms(self, "links"):
             target = form.cleaned_data.get("target")
@@ -87,6 +108,18 @@ class RecordPageForm(WagtailAdminPageForm):
                 form.add_error("target", "This link is already listed above. Remove one of the two.")
             seen.add(key)
         return cleaned_data
+
+    def _check_wider_sharing(self, cleaned_data):
+        new = cleaned_data.get("sharing_level")
+        if not self.instance.pk or not new or cleaned_data.get("confirm_wider_sharing"):
+            return
+        old = RecordPage.objects.filter(pk=self.instance.pk).values_list("sharing_level", flat=True).first()
+        if old and BREADTH.index(new) < BREADTH.index(old):
+            self.add_error(
+                "sharing_level",
+                f"This shares the record with a wider audience ({old} → {new}: {AUDIENCES[new]}) "
+                "Tick “Confirm wider sharing” below to go ahead.",
+            )
 
 
 class RecordPage(Page):
@@ -204,6 +237,7 @@ class RecordPage(Page):
     ]
     sharing_panels = [
         FieldPanel("sharing_level", widget=forms.RadioSelect),
+        FieldPanel("confirm_wider_sharing"),
         FieldPanel("owning_organisation"),
         FieldPanel("shared_with_organisations", widget=forms.CheckboxSelectMultiple),
         FieldPanel("shared_with_people"),
@@ -260,6 +294,11 @@ class RecordPage(Page):
         """The record's stable id for API clients. Wagtail's translation key: it survives renames
         and moves, is shared by translations of one record, and is reset when a page is copied."""
         return self.translation_key
+
+    def permissions_for_user(self, user):
+        from portal.staff import RecordPermissionTester
+
+        return RecordPermissionTester(user, self)
 
     def serve(self, request, *args, **kwargs):
         # Previews show drafts to their editors; everything else goes through the one seam.

@@ -10,7 +10,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
 
-from wagtail.admin.panels import FieldPanel
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.search import index
 
 
@@ -132,8 +133,9 @@ class Jurisdiction(Term):
         verbose_name = "jurisdiction"
 
 
-class Organisation(Term):
-    """A body that publishes or issues records: an agency, a standards body, a lab, a company."""
+class Organisation(ClusterableModel, Term):
+    """A body that publishes or issues records (an agency, a standards body, a lab, a company),
+    or a partner organisation whose members see the records shared with it."""
 
     acronym = models.CharField(max_length=30, blank=True, help_text="Short form, e.g. NIST, IMDA.")
     website = models.URLField(blank=True, help_text="The organisation's home page.")
@@ -153,6 +155,13 @@ class Organisation(Term):
         FieldPanel("website"),
         FieldPanel("jurisdiction"),
         FieldPanel("description"),
+        InlinePanel(
+            "memberships",
+            heading="Members",
+            label="Member",
+            help_text="People who belong to this organisation. They see the TLP:AMBER records it owns or "
+            "that are shared with it, and its TLP:AMBER+STRICT records.",
+        ),
     ]
 
     class Meta(Term.Meta):

@@ -161,9 +161,7 @@ def test_admin_rejects_a_provision_of_another_framework_than_the_target(admin_cl
     second = FrameworkFactory(parent=indexes["framework"])
     provision = ProvisionFactory(framework=second)
     url, data = edit_form(admin_client, finding)
-    response = admin_client.post(
-        url, _with_link(data, first, provision=provision) | {"action-publish": "Publish"}
-    )
+    response = admin_client.post(url, _with_link(data, first, provision=provision) | {"action-publish": "Publish"})
     assert "This provision belongs to another framework" in response.content.decode()
 
 
@@ -172,9 +170,7 @@ def test_admin_accepts_a_link_to_a_provision_and_publishes_it(admin_client, inde
     framework = FrameworkFactory(parent=indexes["framework"])
     provision = ProvisionFactory(framework=framework, code="MEASURE 2.7")
     url, data = edit_form(admin_client, finding)
-    response = admin_client.post(
-        url, _with_link(data, framework, provision=provision) | {"action-publish": "Publish"}
-    )
+    response = admin_client.post(url, _with_link(data, framework, provision=provision) | {"action-publish": "Publish"})
     assert response.status_code == 302
     link = finding.links.get()
     assert (link.target_id, link.target_provision_id) == (framework.pk, provision.pk)
@@ -203,9 +199,7 @@ def test_edit_form_has_tabs_and_help_text_on_every_record_field(admin_client, in
     for tab in ("Content", "Finding", "Classification", "Links", "Sources"):
         assert f">{tab}<" in content or f"{tab}\n" in content
     own_fields = [f for f in FindingPage._meta.get_fields() if f.model in (FindingPage,) and f.concrete]
-    record_fields = [
-        f for f in FindingPage._meta.get_fields() if getattr(f, "model", None).__name__ == "RecordPage"
-    ]
+    record_fields = [f for f in FindingPage._meta.get_fields() if getattr(f, "model", None).__name__ == "RecordPage"]
     for field in own_fields + record_fields:
         if field.name.endswith("_ptr") or not field.editable:
             continue

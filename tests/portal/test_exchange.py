@@ -1,6 +1,7 @@
 """Import and export of record files (docs/data-format.md)."""
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -49,9 +50,7 @@ def test_changed_file_updates_the_record_with_a_new_revision(db, tmp_path):
     finding = FindingPage.objects.get(slug="ignore-previous-prompt")
     revisions = finding.revisions.count()
     changed = tmp_path / "findings.yaml"
-    changed.write_text(
-        (DEMO / "findings.yaml").read_text().replace("Simple hand-written inputs", "Short inputs")
-    )
+    changed.write_text((DEMO / "findings.yaml").read_text().replace("Simple hand-written inputs", "Short inputs"))
     out = run("import_records", str(DEMO / "taxonomy.yaml"), str(DEMO / "frameworks.yaml"), str(changed))
     assert "update    finding ignore-previous-prompt (summary)" in out
     finding.refresh_from_db()
@@ -169,12 +168,13 @@ def test_export_can_be_limited_to_one_kind(db, tmp_path):
 def test_load_demo_keeps_edits_and_creates_the_admin_only_once(db, django_user_model, settings):
     settings.PORTAL_DEMO_DATA = str(DEMO)
     out = run("load_demo")
-    assert "user: admin" in out
+    assert re.search(r"^    admin +\S+ +administrator$", out, re.M)
+    assert "sample-agency-member" in out
     finding = FindingPage.objects.get(slug="ignore-previous-prompt")
     finding.summary = "Edited by staff."
     finding.save_revision().publish()
     again = run("load_demo")
-    assert "user: admin" not in again
+    assert "administrator" not in again and "sample-agency-member" not in again
     finding.refresh_from_db()
     assert finding.summary == "Edited by staff."
-    assert django_user_model.objects.count() == 1
+    assert django_user_model.objects.count() == 5  # the admin and four sample partners

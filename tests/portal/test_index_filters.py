@@ -41,9 +41,7 @@ def findings(indexes):
             organisations=[imda],
             publication_date=datetime.date(2024, 5, 1),
         ),
-        "plain": FindingFactory(
-            parent=parent, title="Gamma plain", publication_date=datetime.date(2022, 5, 1)
-        ),
+        "plain": FindingFactory(parent=parent, title="Gamma plain", publication_date=datetime.date(2022, 5, 1)),
     }
 
 

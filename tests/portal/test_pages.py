@@ -33,9 +33,7 @@ def test_framework_page_shows_provisions_with_anchors_in_outline_order(client, i
     framework = FrameworkFactory(parent=indexes["framework"], slug="nist-ai-rmf", version="1.0")
     ProvisionFactory(framework=framework, code="GOVERN", title="Govern", level=1, sort_order=0)
     ProvisionFactory(framework=framework, code="GOVERN 1", title="Policies", level=2, sort_order=1)
-    ProvisionFactory(
-        framework=framework, code="GOVERN 1.1", title="Legal requirements", level=3, sort_order=2
-    )
+    ProvisionFactory(framework=framework, code="GOVERN 1.1", title="Legal requirements", level=3, sort_order=2)
     ProvisionFactory(framework=framework, code="MAP", title="Map", level=1, sort_order=3)
     response = client.get("/frameworks/nist-ai-rmf/")
     content = response.content.decode()
@@ -83,9 +81,7 @@ def test_lesson_page_shows_what_happened_and_recommendations(client, indexes):
 def test_record_page_shows_outgoing_links_and_backlinks_grouped_by_type(client, indexes):
     framework = FrameworkFactory(parent=indexes["framework"], slug="rmf", title="AI RMF")
     govern = ProvisionFactory(framework=framework, code="GOVERN 1.1", title="Legal requirements")
-    finding = FindingFactory(
-        parent=indexes["finding"], slug="f", title="Jailbreak study", summary="Shows a gap."
-    )
+    finding = FindingFactory(parent=indexes["finding"], slug="f", title="Jailbreak study", summary="Shows a gap.")
     lesson = LessonFactory(parent=indexes["lesson"], slug="l", title="Chatbot incident")
     CrossLinkFactory(source=finding, target=framework, target_provision=govern, link_type="addresses")
     CrossLinkFactory(source=lesson, target=finding, link_type="supports")
@@ -105,9 +101,7 @@ def test_record_page_shows_outgoing_links_and_backlinks_grouped_by_type(client, 
 
 def test_draft_record_answers_404_and_is_absent_from_listings_terms_and_links(client, indexes):
     topic = TopicFactory(slug="prompt-injection")
-    published = FindingFactory(
-        parent=indexes["finding"], slug="published", title="Published finding", topics=[topic]
-    )
+    published = FindingFactory(parent=indexes["finding"], slug="published", title="Published finding", topics=[topic])
     draft = FindingFactory(
         parent=indexes["finding"], slug="draft", title="Secret draft finding", live=False, topics=[topic]
     )
@@ -180,9 +174,7 @@ def test_record_page_query_count_does_not_grow_with_links(client, indexes, djang
         client.get("/frameworks/rmf/")
 
 
-def test_index_and_term_page_query_count_does_not_grow_with_records(
-    client, indexes, django_assert_max_num_queries
-):
+def test_index_and_term_page_query_count_does_not_grow_with_records(client, indexes, django_assert_max_num_queries):
     topic = TopicFactory(slug="t")
 
     def add_findings(n):

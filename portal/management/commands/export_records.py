@@ -2,8 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from portal import audit
 from portal.exchange.exporter import export
-from portal.models import RecordPage
+from portal.models import AuditEntry, RecordPage
 
 
 class Command(BaseCommand):
@@ -11,22 +12,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("outdir", help="Folder to write into (created if missing).")
-        parser.add_argument(
-            "--kind", action="append", help="Only this kind (framework, finding, lesson); repeatable."
-        )
-        parser.add_argument(
-            "--topic", action="append", help="Only records under this topic slug; repeatable."
-        )
+        parser.add_argument("--kind", action="append", help="Only this kind (framework, finding, lesson); repeatable.")
+        parser.add_argument("--topic", action="append", help="Only records under this topic slug; repeatable.")
 
-    def handle(self, *args, outdir, kind, topic, **options):
+    def handle(self, *args, outdir, kind=None, topic=None, sharing_level=None, **options):
         kinds = set(kind or [])
         unknown = kinds - set(RecordPage.kind_models())
         if unknown:
-            raise CommandError(
-                f"Unknown kind: {', '.join(sorted(unknown))}. Use framework, finding or lesson."
-            )
+            raise CommandError(f"Unknown kind: {', '.join(sorted(unknown))}. Use framework, finding or lesson.")
         path = Path(outdir)
         if path.exists() and not path.is_dir():
             raise CommandError(f"{outdir} exists and is not a folder.")
-        written = export(path, kinds=kinds or None, topics=topic)
+        written = export(path, kinds=kinds or None, topics=topic, levels=sharing_level)
+        audit.record(
+            AuditEntry.Action.EXPORT,
+            target=str(path),
+            via="export_records",
+            files=len(written),
+            kinds=sorted(kinds),
+            topics=sorted(topic or []),
+            sharing_levels=sorted(sharing_level or []),
+        )
         self.stdout.write(self.style.SUCCESS(f"Wrote {len(written)} files to {outdir}."))

@@ -1,0 +1,95 @@
+"""Partner accounts on the public site: sign in and out, reset a password, manage API tokens."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import include, path, reverse_lazy
+from django.views.decorators.http import require_POST
+
+from portal.models import Membership, PartnerToken
+from portal.tokens import LIFETIMES, create_token, revoke_token
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100,
+        label="Token name",
+        help_text="What the token is for, e.g. “GRC sync”. It appears in the audit log.",
+    )
+    lifetime = forms.TypedChoiceField(
+        choices=[("" if days is None else str(days), label) for days, label in LIFETIMES],
+        coerce=lambda value: int(value) if value else None,
+        empty_value=None,
+        initial="90",
+        label="Expires after",
+        required=False,
+    )
+
+
+@login_required
+def account(request):
+    """The signed-in person's organisations and API tokens; creating a token shows it once."""
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        token, new_token = create_token(
+            request.user, form.cleaned_data["name"], form.cleaned_data["lifetime"], request=request
+        )
+        form = TokenForm()
+    context = {
+        "memberships": Membership.objects.filter(user=request.user).select_related("organisation"),
+        "tokens": PartnerToken.objects.filter(user=request.user).order_by("-created"),
+        "form": form,
+        "new_token": new_token,
+    }
+    return render(request, "account/account.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def revoke(request, pk):
+    token = get_object_or_404(PartnerToken, pk=pk, user=request.user)
+    revoke_token(token, request=request)
+    messages.success(request, f"The token “{token.name}” is revoked; requests that use it are now refused.")
+    return redirect("account")
+
+
+password_reset_urls = [
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="account/password_reset.html",
+            email_template_name="account/password_reset_email.txt",
+            success_url=reverse_lazy("password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="account/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="account/password_reset_confirm.html",
+            success_url=reverse_lazy("password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="account/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
+]
+
+urlpatterns = [
+    path("", account, name="account"),
+    path("tokens/<int:pk>/revoke/", revoke, name="revoke_token"),
+    path("login/", auth_views.LoginView.as_view(template_name="account/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include(password_reset_urls)),
+]
