@@ -32,6 +32,7 @@ def term_list(request, kind):
     counts = dict(
         RecordPage.objects.visible_to(request.user)
         .filter(**{f"{relation}__isnull": False})
+        .order_by()  # no default ordering: it would split the groups
         .values_list(relation)
         .annotate(n=Count("pk", distinct=True))
         .values_list(relation, "n")

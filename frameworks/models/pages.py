@@ -66,9 +66,7 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
         related_name="issued_frameworks",
         help_text="The body that issued the framework, e.g. NIST or the European Union.",
     )
-    version = models.CharField(
-        max_length=50, blank=True, help_text="As the issuer writes it, e.g. 1.0 or 2nd edition."
-    )
+    version = models.CharField(max_length=50, blank=True, help_text="As the issuer writes it, e.g. 1.0 or 2nd edition.")
     status = models.CharField(
         max_length=20,
         choices=Status.choices,
@@ -138,6 +136,11 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
             stack.append(node)
         return roots
 
+    def route(self, request, path_components):
+        # RoutablePageMixin.route comes first in the method order and does not call on.
+        self.check_visible(request)
+        return super().route(request, path_components)
+
     def get_context(self, request, *args, **kwargs):
         from .crosswalks import Crosswalk
 
@@ -151,8 +154,6 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
         """This framework beside another, with the crosswalk mappings between them."""
         from .crosswalks import Crosswalk
 
-        if not FrameworkPage.objects.filter(pk=self.pk).visible_to(request.user).exists():
-            raise Http404
         other = get_object_or_404(FrameworkPage.objects.visible_to(request.user), slug=other_slug)
         if other.pk == self.pk:
             raise Http404
@@ -195,8 +196,7 @@ class Provision(Orderable):
     )
     code = models.CharField(
         max_length=60,
-        help_text="The framework's own reference, e.g. GOVERN 1.1, Art. 5, A.2.2. "
-        "Unique within the framework.",
+        help_text="The framework's own reference, e.g. GOVERN 1.1, Art. 5, A.2.2. Unique within the framework.",
     )
     title = models.CharField(max_length=500, help_text="The provision's heading or a short name for it.")
     text = models.TextField(

@@ -300,12 +300,16 @@ class RecordPage(Page):
 
         return RecordPermissionTester(user, self)
 
-    def serve(self, request, *args, **kwargs):
-        # Previews show drafts to their editors; everything else goes through the one seam.
-        if not getattr(request, "is_preview", False):
-            if not RecordPage.objects.filter(pk=self.pk).visible_to(request.user).exists():
-                raise Http404
-        return super().serve(request, *args, **kwargs)
+    def check_visible(self, request):
+        """404 unless the visitor may see this record: the one rule, applied to routing."""
+        if not RecordPage.objects.filter(pk=self.pk).visible_to(request.user).exists():
+            raise Http404
+
+    def route(self, request, path_components):
+        # Every URL that resolves to a record (or a sub-route of one) passes here; previews
+        # of drafts for their editors do not route, and are unaffected.
+        self.check_visible(request)
+        return super().route(request, path_components)
 
     def get_context(self, request, *args, **kwargs):
         from .links import grouped_backlinks, grouped_links

@@ -207,7 +207,7 @@ if PORTAL_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("PORTAL_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("PORTAL_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = env_bool("PORTAL_HSTS_PRELOAD", True)
 
 CONTENT_SECURITY_POLICY = {
     # The Wagtail and Django admins and the API's interactive docs use inline scripts of their own.
@@ -229,3 +229,52 @@ CONTENT_SECURITY_POLICY = {
 # Fictional sample records and partner accounts that show the sharing levels (load_demo).
 # Set to an empty value to skip them.
 PORTAL_SAMPLE_DATA = os.environ.get("PORTAL_SAMPLE_DATA", str(BASE_DIR / "data" / "samples"))
+
+# API
+# The REST API under /api/v1/ (portal/api/, docs/api.md): Django REST framework, an OpenAPI
+# schema with offline docs (drf-spectacular and its sidecar), CORS for read-only calls from any
+# origin, JSON errors under /api/, throttling per client. Rates are like "120/minute"; an empty
+# value switches that throttle off. Throttle counts live in the default cache (per process unless
+# CACHES names a shared one).
+INSTALLED_APPS += [
+    app
+    for app in ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "corsheaders"]
+    if app not in INSTALLED_APPS
+]
+MIDDLEWARE.insert(0, "corsheaders.middleware.CorsMiddleware")
+MIDDLEWARE.append("portal.api.errors.ApiErrorMiddleware")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.http.AnonThrottle", "portal.api.http.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
+        "user": os.environ.get("API_THROTTLE_USER", "600/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AI Safety Governance Portal API",
+    "DESCRIPTION": "Read-only access to frameworks, findings and lessons, their links, search, "
+    "taxonomies, crosswalks and a change feed for keeping copies in sync. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["portal.api.schema.only_api"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
+# Change-log entries younger than this wait for the next poll of the change feed, so that one
+# whose transaction committed late is never skipped.
+API_CHANGES_SETTLE_SECONDS = float(os.environ.get("API_CHANGES_SETTLE_SECONDS", "2"))
