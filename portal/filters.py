@@ -70,9 +70,7 @@ class RecordFilterForm(forms.Form):
             ids = [term.pk for term in terms]
             if name == "topic":
                 ids = Topic.descendant_ids(ids)
-            records = records.filter(
-                pk__in=records.model.objects.filter(**{f"{relation}__in": ids}).values("pk")
-            )
+            records = records.filter(pk__in=records.model.objects.filter(**{f"{relation}__in": ids}).values("pk"))
         if data.get("year"):
             records = records.filter(publication_date__year=data["year"])
         return records.order_by(*SORTS[data.get("sort") or "newest"])

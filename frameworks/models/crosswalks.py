@@ -23,9 +23,7 @@ class CrosswalkForm(WagtailAdminModelForm):
         cleaned_data = super().clean()
         source, target = cleaned_data.get("source_framework"), cleaned_data.get("target_framework")
         if source and target and source.pk == target.pk:
-            self.add_error(
-                "target_framework", "A crosswalk maps two different frameworks. Choose another one."
-            )
+            self.add_error("target_framework", "A crosswalk maps two different frameworks. Choose another one.")
             return cleaned_data
         seen = set()
         for form in child_forms(self, "mappings"):
@@ -69,9 +67,7 @@ class Crosswalk(index.Indexed, ClusterableModel):
     source_title = models.CharField(
         max_length=300, blank=True, help_text="The published mapping this crosswalk follows, if any."
     )
-    source_url = models.URLField(
-        max_length=500, blank=True, help_text="Where that published mapping can be read."
-    )
+    source_url = models.URLField(max_length=500, blank=True, help_text="Where that published mapping can be read.")
 
     panels = [
         FieldPanel("title"),

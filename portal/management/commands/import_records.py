@@ -12,9 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="Files or folders of .yaml/.yml/.json files.")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Check and print what would change; write nothing."
-        )
+        parser.add_argument("--dry-run", action="store_true", help="Check and print what would change; write nothing.")
 
     def handle(self, *args, paths, dry_run, verbosity, **options):
         importer = Importer(paths, progress=stderr_progress if verbosity >= 1 and not dry_run else None)
@@ -24,16 +22,11 @@ class Command(BaseCommand):
                 self.stderr.write(str(problem))
             raise CommandError(f"{len(problems)} problem(s) found; nothing was imported.")
         changes = importer.plan()
-        counts = {
-            action: sum(1 for c in changes if c.action == action)
-            for action in ("create", "update", "unchanged")
-        }
+        counts = {action: sum(1 for c in changes if c.action == action) for action in ("create", "update", "unchanged")}
         for change in changes:
             if change.action != "unchanged" or verbosity >= 2:
                 self.stdout.write(str(change))
-        summary = (
-            f"{counts['create']} to create, {counts['update']} to update, {counts['unchanged']} unchanged"
-        )
+        summary = f"{counts['create']} to create, {counts['update']} to update, {counts['unchanged']} unchanged"
         if dry_run:
             self.stdout.write(f"Dry run: {summary}. Nothing was written.")
             return
