@@ -28,10 +28,13 @@ class Drift:
 
 
 def _index_digests(index):
-    searcher = index.searcher()
+    reader = index.searcher().reader()
     digests = {}
-    for fields in searcher.all_stored_fields():
-        digests[fields["doc_id"]] = fields.get("digest")
+    # Not reader.all_stored_fields(): a segment reader's version also yields deleted documents.
+    for docnum in range(reader.doc_count_all()):
+        if not reader.is_deleted(docnum):
+            fields = reader.stored_fields(docnum)
+            digests[fields["doc_id"]] = fields.get("digest")
     return digests
 
 

@@ -291,7 +291,11 @@ class IndexStore:
             searcher = entry[1]
             if not searcher.up_to_date():
                 self._drain_stale(gen)
-                searcher = searcher.refresh()
+                # Not searcher.refresh(): Whoosh's reader reuse adds the old reader's segments to
+                # the new list, bringing back segments a merge removed (and their deleted documents).
+                with contextlib.suppress(Exception):
+                    searcher.close()
+                searcher = self.open(gen).searcher()
                 cache[key] = (gen, searcher)
             return searcher
         if entry is not None:

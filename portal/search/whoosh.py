@@ -43,7 +43,9 @@ class WhooshIndex(BaseIndex):
     def __init__(self, backend, model):
         super().__init__(backend)
         self.model = model
-        self.name = model.indexed_get_toplevel_content_type()
+        # Named after the concrete root model: abstract indexed bases (the portal's taxonomy
+        # Term) give their subclasses one "toplevel content type", but each has its own table.
+        self.name = f"{model._meta.app_label}_{model._meta.model_name}"
         self.store = IndexStore(backend.path / self.name, write_timeout=backend.write_timeout)
 
     def get_key(self):
