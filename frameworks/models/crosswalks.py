@@ -113,9 +113,9 @@ class Crosswalk(index.Indexed, ClusterableModel):
     def compare(cls, left, right):
         """Rows for a side-by-side view of two frameworks.
 
-        Returns ``{"rows", "unmapped_right", "sources", "mapped_left", "total_left"}``: one row per
-        provision of ``left`` with the provisions of ``right`` it maps to (either direction of
-        crosswalk), and the provisions of ``right`` that nothing maps to.
+        Returns one row per provision of ``left`` with the provisions of ``right`` it maps to (from
+        a crosswalk in either direction), the provisions of ``right`` that nothing maps to, the
+        crosswalks used, and coverage figures for both sides (mapped, total, per cent).
         """
         mappings = (
             CrosswalkMapping.objects.filter(
@@ -135,12 +135,18 @@ class Crosswalk(index.Indexed, ClusterableModel):
             sources[mapping.crosswalk.pk] = mapping.crosswalk
         left_provisions = list(left.provisions.all())
         rows = [{"provision": p, "matches": by_left.get(p.pk, [])} for p in left_provisions]
+        right_provisions = list(right.provisions.all())
+        mapped_left = sum(1 for row in rows if row["matches"])
         return {
             "rows": rows,
-            "unmapped_right": [p for p in right.provisions.all() if p.pk not in mapped_right],
+            "unmapped_right": [p for p in right_provisions if p.pk not in mapped_right],
             "crosswalks": list(sources.values()),
-            "mapped_left": sum(1 for row in rows if row["matches"]),
+            "mapped_left": mapped_left,
             "total_left": len(left_provisions),
+            "coverage_left": round(100 * mapped_left / len(left_provisions)) if left_provisions else 0,
+            "mapped_right": len(mapped_right),
+            "total_right": len(right_provisions),
+            "coverage_right": round(100 * len(mapped_right) / len(right_provisions)) if right_provisions else 0,
         }
 
 

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
 from modelcluster.fields import ParentalKey
@@ -147,7 +147,38 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
         context = super().get_context(request, *args, **kwargs)
         context["provision_tree"] = self.provision_tree()
         context["crosswalk_partners"] = Crosswalk.partners_of(self, request.user)
+        context["other_frameworks"] = (
+            FrameworkPage.objects.visible_to(request.user).exclude(pk=self.pk).order_by("title")
+        )
         return context
+
+    @path("evidence/", name="evidence")
+    def evidence(self, request):
+        """Each provision with how many findings and lessons bear on it, so gaps stand out."""
+        counts = evidence_counts(self, request.user)
+        rows = [
+            {"provision": p, "findings": counts.get((p.pk, "finding"), 0), "lessons": counts.get((p.pk, "lesson"), 0)}
+            for p in self.provisions.all()
+        ]
+        most = max([row["findings"] for row in rows] + [row["lessons"] for row in rows] + [1])
+        for row in rows:
+            row["finding_width"] = round(100 * row["findings"] / most)
+            row["lesson_width"] = round(100 * row["lessons"] / most)
+        context = self.get_context(request)
+        context.update(
+            rows=rows,
+            gaps=sum(1 for row in rows if not row["findings"] and not row["lessons"]),
+            covered=sum(1 for row in rows if row["findings"] or row["lessons"]),
+        )
+        return TemplateResponse(request, "frameworks/evidence_map.html", context)
+
+    @path("compare/", name="compare_picker")
+    def compare_picker(self, request):
+        """The 'compare with' form on a framework page lands here: go to the chosen comparison."""
+        other = request.GET.get("with", "")
+        if not FrameworkPage.objects.visible_to(request.user).filter(slug=other).exclude(pk=self.pk).exists():
+            raise Http404
+        return redirect(self.url + self.reverse_subpage("compare", args=(other,)))
 
     @path("compare/<slug:other_slug>/", name="compare")
     def compare(self, request, other_slug):
@@ -160,6 +191,24 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
         context = self.get_context(request)
         context.update(other=other, comparison=Crosswalk.compare(self, other))
         return TemplateResponse(request, "frameworks/compare.html", context)
+
+
+def evidence_counts(framework, user):
+    """{(provision id, kind): number of visible records linking to that provision} (one query)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Count
+
+    from portal.models import CrossLink
+
+    kinds = {ContentType.objects.get_for_model(model).pk: kind for kind, model in RecordPage.kind_models().items()}
+    rows = (
+        CrossLink.objects.filter(target=framework, target_provision__isnull=False)
+        .filter(source__in=RecordPage.objects.visible_to(user))
+        .order_by()
+        .values_list("target_provision", "source__content_type")
+        .annotate(n=Count("source", distinct=True))
+    )
+    return {(provision, kinds.get(content_type)): n for provision, content_type, n in rows}
 
 
 class Provision(Orderable):

@@ -312,11 +312,16 @@ class RecordPage(Page):
         return super().route(request, path_components)
 
     def get_context(self, request, *args, **kwargs):
+        from portal.graph import neighbourhood
+        from portal.similar import similar_records
+
         from .links import grouped_backlinks, grouped_links
 
         context = super().get_context(request, *args, **kwargs)
         context["outgoing_links"] = grouped_links(self, request.user)
         context["backlinks"] = grouped_backlinks(self, request.user)
+        context["graph"] = neighbourhood(self, context["outgoing_links"], context["backlinks"])
+        context["similar"] = similar_records(self, request.user)
         return context
 
 

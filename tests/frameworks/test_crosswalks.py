@@ -22,12 +22,9 @@ def two_frameworks(indexes):
     rmf = FrameworkFactory(parent=indexes["framework"], slug="rmf", title="AI RMF")
     mgf = FrameworkFactory(parent=indexes["framework"], slug="mgf", title="Model Framework")
     rmf_codes = [
-        ProvisionFactory(framework=rmf, code=c, sort_order=i)
-        for i, c in enumerate(["GOVERN", "MAP", "MEASURE"])
+        ProvisionFactory(framework=rmf, code=c, sort_order=i) for i, c in enumerate(["GOVERN", "MAP", "MEASURE"])
     ]
-    mgf_codes = [
-        ProvisionFactory(framework=mgf, code=c, sort_order=i) for i, c in enumerate(["3.1", "3.2", "3.3"])
-    ]
+    mgf_codes = [ProvisionFactory(framework=mgf, code=c, sort_order=i) for i, c in enumerate(["3.1", "3.2", "3.3"])]
     return rmf, mgf, rmf_codes, mgf_codes
 
 
@@ -83,9 +80,7 @@ def test_admin_rejects_a_mapping_between_provisions_of_the_same_framework(admin_
     assert not Crosswalk.objects.exists()
 
 
-def test_admin_rejects_a_mapping_from_a_framework_outside_the_crosswalk(
-    admin_client, two_frameworks, indexes
-):
+def test_admin_rejects_a_mapping_from_a_framework_outside_the_crosswalk(admin_client, two_frameworks, indexes):
     rmf, mgf, _, right = two_frameworks
     other = ProvisionFactory(framework=FrameworkFactory(parent=indexes["framework"]), code="X")
     url = reverse("wagtailsnippets_frameworks_crosswalk:add")
@@ -103,14 +98,12 @@ def test_provision_chooser_finds_provisions_by_code(admin_client, two_frameworks
 
 def test_compare_page_shows_mapped_and_unmapped_provisions_and_coverage(client, two_frameworks):
     rmf, mgf, left, right = two_frameworks
-    crosswalk = CrosswalkFactory(
-        source_framework=rmf, target_framework=mgf, source_title="A published mapping"
-    )
+    crosswalk = CrosswalkFactory(source_framework=rmf, target_framework=mgf, source_title="A published mapping")
     CrosswalkMappingFactory(crosswalk=crosswalk, source_provision=left[0], target_provision=right[0])
     response = client.get("/frameworks/rmf/compare/mgf/")
     content = response.content.decode()
     assert response.status_code == 200
-    assert "1 of 3 provisions of AI RMF map to Model Framework" in content
+    assert "1 of 3 provisions of AI RMF map to Model Framework (33%)" in content
     assert content.count('class="unmapped"') == 2  # MAP and MEASURE have no mapping
     assert "Provisions of Model Framework with no mapping" in content
     # The same crosswalk read from the other side.
