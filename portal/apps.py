@@ -8,3 +8,6 @@ class PortalConfig(AppConfig):
     def ready(self):
         # Signal receivers: the audit log records sign-ins and sign-in failures.
         from portal import audit  # noqa: F401
+
+        # Signal receivers: the change log read by the API's change feed.
+        from portal import changes  # noqa: F401

@@ -15,6 +15,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("api/v1/", include("portal.api.urls")),
     path("account/", include("portal.accounts")),
     re_path(rf"^(?P<kind>{term_kinds})/$", views.term_list, name="term_list"),
     re_path(rf"^(?P<kind>{term_kinds})/(?P<slug>[-a-zA-Z0-9_]+)/$", views.term_detail, name="term"),

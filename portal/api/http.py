@@ -1,0 +1,55 @@
+"""HTTP manners shared by the API's views: conditional requests and throttling."""
+
+import hashlib
+
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+
+class ConditionalGetMixin:
+    """ETag (a hash of the body) and Last-Modified on successful GETs, and 304 Not Modified when
+    the client's copy is current (If-None-Match, or If-Modified-Since without it).
+
+    Views set ``self.last_modified`` (an aware datetime) while handling the request if they know
+    when what they answer last changed."""
+
+    last_modified = None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in ("GET", "HEAD") or response.status_code != 200 or not isinstance(response, Response):
+            return response
+        response.render()
+        response["ETag"] = f'"{hashlib.blake2b(response.content, digest_size=16).hexdigest()}"'
+        timestamp = None
+        if self.last_modified is not None:
+            timestamp = int(self.last_modified.timestamp())
+            response["Last-Modified"] = http_date(timestamp)
+        # What the caller may see depends on who they are.
+        patch_vary_headers(response, ("Authorization", "Cookie"))
+        if request.user and request.user.is_authenticated:
+            patch_cache_control(response, private=True, no_cache=True)
+        else:
+            patch_cache_control(response, no_cache=True)
+        return get_conditional_response(
+            request._request, etag=response["ETag"], last_modified=timestamp, response=response
+        )
+
+
+class _ConfiguredRate:
+    """Reads the rate from the settings at request time (``API_THROTTLE_ANON`` / ``_USER``), so a
+    deployment or a test can change it; an empty rate switches throttling off for that scope."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or None
+
+
+class AnonThrottle(_ConfiguredRate, AnonRateThrottle):
+    pass
+
+
+class UserThrottle(_ConfiguredRate, UserRateThrottle):
+    pass

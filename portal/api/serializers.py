@@ -1,0 +1,151 @@
+"""Serializers shared by every record endpoint: the record, its terms, links and sharing.
+
+Field names are part of the API contract (docs/api.md): add fields, never rename or remove them
+within v1. The serializers read what ``portal.api.loading.load_records`` attached to each record
+(``page.api``), so they run no queries of their own.
+"""
+
+import re
+from html import unescape
+
+from django.utils.html import strip_tags
+from rest_framework import serializers
+
+from . import kinds
+
+
+class OrganisationRefSerializer(serializers.Serializer):
+    slug = serializers.CharField(help_text="The organisation's slug (see organisations/).")
+    name = serializers.CharField()
+    acronym = serializers.CharField(help_text="Short form, e.g. NIST; may be empty.")
+
+
+class TermRefSerializer(serializers.Serializer):
+    slug = serializers.CharField(help_text="The term's slug, as used by filters and taxonomy endpoints.")
+    name = serializers.CharField()
+
+
+class CodedTermRefSerializer(TermRefSerializer):
+    code = serializers.CharField(help_text="ISO 3166-1 code (or EU, INT) for jurisdictions; BCP 47 tag for languages.")
+
+
+class IdentifierSerializer(serializers.Serializer):
+    scheme = serializers.CharField(help_text="doi, arxiv, celex, iso, aiid, isbn or other.")
+    value = serializers.CharField()
+
+
+class SharingSerializer(serializers.Serializer):
+    level = serializers.CharField(
+        source="sharing_level", help_text="TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT or TLP:RED."
+    )
+    owning_organisation = serializers.SerializerMethodField(help_text="Slug of the owning organisation, or null.")
+
+    def get_owning_organisation(self, page) -> str | None:
+        owner = page.owning_organisation
+        return owner.slug if owner is not None else None
+
+
+class LinkedRecordSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    kind = serializers.CharField(help_text="framework, finding or lesson.")
+    title = serializers.CharField()
+    api_url = serializers.URLField(help_text="This API's URL of the linked record.")
+
+
+class ProvisionRefSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The provision's code, e.g. GOVERN 1.1.")
+    title = serializers.CharField()
+
+
+class LinkSerializer(serializers.Serializer):
+    type = serializers.CharField(
+        help_text="implements, addresses, supports, contradicts, extends, supersedes, cites, derived_from or related."
+    )
+    label = serializers.CharField(help_text="How the link reads from this record, e.g. 'is addressed by'.")
+    inverse_label = serializers.CharField(help_text="How the link reads from the other record.")
+    record = LinkedRecordSerializer(help_text="The record at the other end.")
+    provision = ProvisionRefSerializer(
+        allow_null=True,
+        help_text="The provision the link points at: for an outgoing link one of the target's provisions, "
+        "for a backlink one of this record's own provisions.",
+    )
+    note = serializers.CharField(help_text="One sentence on how the two relate; may be empty.")
+
+
+class RecordSerializer(serializers.Serializer):
+    """A record of any kind, with the fields of its own kind under the key named after the kind."""
+
+    uuid = serializers.UUIDField(source="translation_key", help_text="Stable id; survives renames and moves.")
+    kind = serializers.CharField(source="api.kind", help_text="framework, finding or lesson.")
+    title = serializers.CharField()
+    slug = serializers.CharField()
+    summary = serializers.CharField()
+    body_html = serializers.SerializerMethodField(help_text="The body as HTML, as rendered on the web page.")
+    body_text = serializers.SerializerMethodField(help_text="The body as plain text.")
+    publication_date = serializers.DateField(help_text="When the source itself was published.")
+    first_published_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the record was first published on the portal."
+    )
+    last_published_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the record's current version was published."
+    )
+    web_url = serializers.URLField(source="api.web_url", allow_null=True, help_text="The record's web page.")
+    api_url = serializers.URLField(source="api.api_url", help_text="This record in the API.")
+    organisations = OrganisationRefSerializer(
+        many=True, source="api.organisations", help_text="Publishing organisations."
+    )
+    topics = TermRefSerializer(many=True, source="api.topics")
+    sectors = TermRefSerializer(many=True, source="api.sectors")
+    jurisdictions = CodedTermRefSerializer(many=True, source="api.jurisdictions")
+    languages = CodedTermRefSerializer(
+        many=True, source="api.languages", help_text="The languages the record is about (not written in)."
+    )
+    tags = serializers.ListField(child=serializers.CharField(), source="api.tags", help_text="Free keywords.")
+    source_url = serializers.CharField(help_text="The original document's address; may be empty.")
+    identifiers = IdentifierSerializer(many=True, source="api.identifiers")
+    sharing = SharingSerializer(source="*")
+    links = LinkSerializer(many=True, source="api.links", help_text="Outgoing links to records the caller may see.")
+    backlinks = LinkSerializer(
+        many=True, source="api.backlinks", help_text="Links from records the caller may see to this record."
+    )
+
+    #: The kinds whose block this serializer shows; None for every registered kind.
+    only_kind = None
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for kind, api in kinds.registered().items():
+            if self.only_kind in (None, kind):
+                fields[kind] = api.fields_serializer(
+                    source=f"api.{kind}",
+                    required=self.only_kind is not None,
+                    help_text=f"The {kind}'s own fields; present only on records of kind {kind}.",
+                )
+        return fields
+
+    def _body_html(self, page):
+        cached = getattr(page, "_body_html", None)
+        if cached is None:
+            cached = page._body_html = str(page.body.render_as_block()) if page.body else ""
+        return cached
+
+    def get_body_html(self, page) -> str:
+        return self._body_html(page)
+
+    def get_body_text(self, page) -> str:
+        return html_to_text(self._body_html(page))
+
+
+_BLOCK_END = re.compile(r"<(?:br\s*/?|/p|/h[1-6]|/li|/blockquote|/figcaption|/div|/section|/aside)\s*>", re.I)
+
+
+def html_to_text(html):
+    """Plain text of an HTML fragment: one line per paragraph, heading or list item."""
+    text = unescape(strip_tags(_BLOCK_END.sub("\n", html)))
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def serializer_for_kind(kind):
+    """A record serializer showing only ``kind``'s block (and requiring it), for typed endpoints."""
+    return type(f"{kind.title()}Serializer", (RecordSerializer,), {"only_kind": kind, "__module__": __name__})

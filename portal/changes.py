@@ -1,0 +1,260 @@
+"""Writing the change log (``RecordChange``) that the API's change feed (``/api/v1/changes/``) reads.
+
+An entry says "this record may look different now" to someone: the feed answers each entry with
+the record's current state for the caller (or a tombstone), so the log must name every record
+whose API representation or visibility changed. That is:
+
+- the record itself when a full save changes its live content: ``created`` (first publication),
+  ``updated``, ``unpublished``, or ``sharing_changed`` (its sharing level, owner or the
+  organisations or people it is shared with differ from the version that was live);
+- ``deleted`` when a record that was ever published is deleted;
+- the records it links to and from (``updated``), because their links and backlinks show its
+  title and kind, and only while it is visible; before and after the change, so a removed link
+  is seen on both ends;
+- the records that show a taxonomy term or tag when the term is renamed or deleted (``updated``);
+- the AMBER records of an organisation when someone joins or leaves it (``sharing_changed``);
+- the records under a page that moves (their web addresses change).
+
+Expiry needs no entry: the feed reports records whose expiry time passed since the caller's
+cursor. Entries are written in the same transaction as the change (Wagtail saves pages
+atomically), so an entry never names a change that was rolled back.
+
+Saves are compared with the database as it was just before them (``pre_save``); publishing,
+unpublishing and scheduled publishing in Wagtail are full saves of the page, so they all come
+through here; ``page_published`` and ``page_unpublished`` need no receiver of their own.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_save
+from django.dispatch import receiver
+
+from taggit.models import Tag
+from wagtail.signals import post_page_move
+
+from portal.models import (
+    CrossLink,
+    Jurisdiction,
+    Language,
+    Membership,
+    Organisation,
+    RecordChange,
+    RecordPage,
+    Sector,
+    SharingLevel,
+    Topic,
+)
+
+Action = RecordChange.Action
+
+#: Fields Wagtail updates on its own (drafts, locks, tree bookkeeping): saving only these does not
+#: change what the API shows.
+BOOKKEEPING = {
+    "draft_title",
+    "latest_revision",
+    "latest_revision_created_at",
+    "has_unpublished_changes",
+    "locked",
+    "locked_at",
+    "locked_by",
+    "numchild",
+}
+TERM_MODELS = (Topic, Sector, Jurisdiction, Language, Organisation)
+#: term fields that records show
+TERM_SHOWN = ("name", "slug", "code", "acronym")
+
+
+def log(records, action):
+    """One entry per record: ``records`` is an iterable of (uuid, kind)."""
+    RecordChange.objects.bulk_create(
+        [RecordChange(record_uuid=uuid, kind=kind, action=action) for uuid, kind in records]
+    )
+
+
+def _kinds():
+    return {ContentType.objects.get_for_model(model).pk: kind for kind, model in RecordPage.kind_models().items()}
+
+
+def log_live(records, action):
+    """Log ``action`` for the live records of a RecordPage queryset."""
+    kind_of = _kinds()
+    rows = records.filter(live=True).values_list("translation_key", "content_type_id").distinct()
+    log(((uuid, kind_of.get(ct, "")) for uuid, ct in rows), action)
+
+
+def _is_record(sender):
+    return isinstance(sender, type) and issubclass(sender, RecordPage) and bool(sender.record_kind)
+
+
+def _counts(update_fields):
+    return update_fields is None or not set(update_fields) <= BOOKKEEPING
+
+
+def _neighbour_ids(pk):
+    targets = CrossLink.objects.filter(source_id=pk).values_list("target_id", flat=True)
+    sources = CrossLink.objects.filter(target_id=pk).values_list("source_id", flat=True)
+    return set(targets) | set(sources)
+
+
+def _stored_state(pk):
+    row = (
+        RecordPage.objects.filter(pk=pk)
+        .values("live", "first_published_at", "sharing_level", "owning_organisation_id")
+        .first()
+    )
+    if row is None:
+        return None
+    organisations = RecordPage.shared_with_organisations.through.objects.filter(recordpage_id=pk)
+    people = RecordPage.shared_with_people.through.objects.filter(recordpage_id=pk)
+    row["sharing"] = (
+        row.pop("sharing_level"),
+        row.pop("owning_organisation_id"),
+        frozenset(organisations.values_list("organisation_id", flat=True)),
+        frozenset(people.values_list("user_id", flat=True)),
+    )
+    row["neighbours"] = _neighbour_ids(pk)
+    return row
+
+
+def _sharing(page):
+    return (
+        page.sharing_level,
+        page.owning_organisation_id,
+        frozenset(o.pk for o in page.shared_with_organisations.all()),
+        frozenset(u.pk for u in page.shared_with_people.all()),
+    )
+
+
+@receiver(pre_save)
+def remember_stored_record(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw or not _is_record(sender) or not _counts(update_fields):
+        return
+    instance._stored_for_changes = _stored_state(instance.pk) if instance.pk else None
+
+
+@receiver(post_save)
+def log_saved_record(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw or not _is_record(sender) or not _counts(update_fields):
+        return
+    before = instance.__dict__.pop("_stored_for_changes", None)
+    was_live = bool(before and before["live"])
+    if not was_live and not instance.live:
+        return  # a draft: nobody outside the admin sees it
+    if not was_live:
+        action = Action.CREATED if before is None or before["first_published_at"] is None else Action.UPDATED
+    elif not instance.live:
+        action = Action.UNPUBLISHED
+    elif _sharing(instance) != before["sharing"]:
+        action = Action.SHARING
+    else:
+        action = Action.UPDATED
+    log([(instance.translation_key, sender.record_kind)], action)
+    # The (in-memory) links being saved now, the links other records hold, and the stored ones.
+    neighbours = {link.target_id for link in instance.links.all() if link.target_id}
+    neighbours |= set(CrossLink.objects.filter(target_id=instance.pk).values_list("source_id", flat=True))
+    if before:
+        neighbours |= before["neighbours"]
+    neighbours.discard(instance.pk)
+    if neighbours:
+        log_live(RecordPage.objects.filter(pk__in=neighbours), Action.UPDATED)
+
+
+@receiver(pre_delete)
+def log_deleted_record(sender, instance, **kwargs):
+    if not _is_record(sender) or instance.first_published_at is None:
+        return
+    log([(instance.translation_key, sender.record_kind)], Action.DELETED)
+    if instance.live:
+        neighbours = _neighbour_ids(instance.pk) - {instance.pk}
+        log_live(RecordPage.objects.filter(pk__in=neighbours), Action.UPDATED)
+
+
+@receiver(post_page_move)
+def log_moved_records(sender, instance, url_path_before=None, url_path_after=None, **kwargs):
+    if url_path_before != url_path_after:
+        log_live(RecordPage.objects.descendant_of(instance, inclusive=True), Action.UPDATED)
+
+
+# Taxonomy terms and tags: records show their names.
+
+
+def _records_showing(term):
+    if isinstance(term, Tag):
+        return RecordPage.objects.filter(tagged_items__tag=term)
+    records = Q(**{f"{_relation(term)}": term})
+    if isinstance(term, Organisation):
+        records |= Q(owning_organisation=term)
+        # A kind may show an organisation of its own (a framework's issuing body).
+        for model in RecordPage.kind_models().values():
+            for field in model._meta.get_fields(include_parents=False):
+                if field.many_to_one and field.related_model is Organisation:
+                    records |= Q(pk__in=model.objects.filter(**{field.name: term}).values("pk"))
+    return RecordPage.objects.filter(records)
+
+
+def _relation(term):
+    return {Topic: "topics", Sector: "sectors", Jurisdiction: "jurisdictions", Language: "languages"}.get(
+        type(term), "organisations"
+    )
+
+
+def _shown(term):
+    return tuple(getattr(term, name, None) for name in TERM_SHOWN)
+
+
+@receiver(pre_save)
+def remember_stored_term(sender, instance, raw=False, **kwargs):
+    if raw or sender not in (*TERM_MODELS, Tag) or not instance.pk:
+        return
+    stored = sender.objects.filter(pk=instance.pk).first()
+    instance._shown_for_changes = _shown(stored) if stored else None
+
+
+@receiver(post_save)
+def log_renamed_term(sender, instance, raw=False, created=False, **kwargs):
+    if raw or created or sender not in (*TERM_MODELS, Tag):
+        return
+    if instance.__dict__.pop("_shown_for_changes", None) != _shown(instance):
+        log_live(_records_showing(instance), Action.UPDATED)
+
+
+@receiver(pre_delete)
+def log_deleted_term(sender, instance, **kwargs):
+    if sender in (*TERM_MODELS, Tag):
+        log_live(_records_showing(instance), Action.UPDATED)
+
+
+# Membership of an organisation decides who sees its AMBER records.
+
+
+@receiver(post_save, sender=Membership)
+@receiver(post_delete, sender=Membership)
+def log_membership_change(sender, instance, raw=False, **kwargs):
+    if raw:
+        return
+    organisation = instance.organisation_id
+    records = RecordPage.objects.filter(
+        Q(sharing_level__in=[SharingLevel.AMBER, SharingLevel.AMBER_STRICT], owning_organisation_id=organisation)
+        | Q(sharing_level=SharingLevel.AMBER, shared_with_organisations=organisation)
+    )
+    log_live(records, Action.SHARING)
+
+
+# Records published before the log existed get a "created" entry, so that a feed replayed from
+# the start lists them too.
+
+
+def backfill():
+    """Log ``created`` for every live record that has no entry yet. Returns how many."""
+    logged = RecordChange.objects.values("record_uuid")
+    missing = RecordPage.objects.filter(live=True).exclude(translation_key__in=logged)
+    kind_of = _kinds()
+    rows = list(missing.values_list("translation_key", "content_type_id"))
+    log(((uuid, kind_of.get(ct, "")) for uuid, ct in rows), Action.CREATED)
+    return len(rows)
+
+
+@receiver(post_migrate)
+def backfill_after_migrate(sender, **kwargs):
+    if getattr(sender, "name", None) == "portal":
+        backfill()

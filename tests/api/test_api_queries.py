@@ -1,0 +1,87 @@
+"""Every list endpoint runs a fixed number of queries, whatever the page size."""
+
+import pytest
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import (
+    CrossLinkFactory,
+    CrosswalkFactory,
+    CrosswalkMappingFactory,
+    FindingFactory,
+    FrameworkFactory,
+    LessonFactory,
+    ProvisionFactory,
+    TopicFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def many(indexes):
+    """Records of every kind, each with terms, links both ways and (frameworks) provisions."""
+    topic = TopicFactory()
+    frameworks = []
+    for i in range(4):
+        framework = FrameworkFactory(parent=indexes["framework"], title=f"Framework {i}", topics=[topic])
+        provisions = [ProvisionFactory(framework=framework, code=f"F{i}.{n}", sort_order=n) for n in range(3)]
+        frameworks.append((framework, provisions))
+    for i in range(4):
+        finding = FindingFactory(parent=indexes["finding"], title=f"Safety finding {i}", topics=[topic])
+        lesson = LessonFactory(parent=indexes["lesson"], title=f"Safety lesson {i}", topics=[topic])
+        framework, provisions = frameworks[i]
+        CrossLinkFactory(source=finding, target=framework, target_provision=provisions[0])
+        CrossLinkFactory(source=lesson, target=finding, link_type="cites")
+    crosswalk = CrosswalkFactory(source_framework=frameworks[0][0], target_framework=frameworks[1][0])
+    for n in range(3):
+        CrosswalkMappingFactory(
+            crosswalk=crosswalk, source_provision=frameworks[0][1][n], target_provision=frameworks[1][1][n]
+        )
+    return frameworks
+
+
+def count(client, url):
+    client.get(url)  # warm the per-process caches (content types, site roots)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    return len(queries.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        # page, 5 term kinds, tags, identifiers, links, backlinks, provisions, last change, last expiry
+        ("/api/v1/records/?", 13),
+        ("/api/v1/frameworks/?", 13),
+        ("/api/v1/findings/?", 12),  # no provisions to fetch
+        ("/api/v1/lessons/?", 12),
+        # change log, the records (as in records/), last change, last expiry (and, when the page
+        # holds tombstones, one more: which of the records named still exist)
+        ("/api/v1/changes/?", 14),
+        ("/api/v1/records/?q=safety&", 14),
+    ],
+)
+def test_record_lists_run_a_fixed_number_of_queries(client, many, path, expected):
+    # Ordered by title, the first page of two holds frameworks: every kind of query runs.
+    assert count(client, f"{path}page_size=2&ordering=title") == expected
+    assert count(client, f"{path}page_size=100&ordering=title") == expected
+
+
+def test_search_runs_a_fixed_number_of_queries(client, many):
+    # search, the page of records and their organisations, 7 facets, autocomplete, last change, expiry
+    assert count(client, "/api/v1/search/?q=safety&page_size=2") == 17
+    assert count(client, "/api/v1/search/?q=safety&page_size=100") == 17
+
+
+@pytest.mark.parametrize("path", ["topics", "sectors", "jurisdictions", "languages", "organisations", "crosswalks"])
+def test_taxonomy_and_crosswalk_lists_run_a_fixed_number_of_queries(client, many, path):
+    assert count(client, f"/api/v1/{path}/") <= 3
+
+
+def test_detail_runs_a_fixed_number_of_queries(client, many, django_assert_max_num_queries):
+    framework = many[0][0]
+    with django_assert_max_num_queries(13):
+        assert client.get(f"/api/v1/records/{framework.translation_key}/").status_code == 200
