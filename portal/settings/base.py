@@ -156,7 +156,7 @@ TAGGIT_CASE_INSENSITIVE = True
 # file-based backend (ignored by the database backends).
 WAGTAILSEARCH_BACKENDS = {
     "default": {
-        "BACKEND": os.environ.get("SEARCH_BACKEND", "modelsearch.backends.database"),
+        "BACKEND": os.environ.get("SEARCH_BACKEND", "portal.search.whoosh"),
         "PATH": os.environ.get("SEARCH_INDEX_PATH", str(VAR_DIR / "search-index")),
     }
 }
