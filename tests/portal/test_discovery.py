@@ -64,7 +64,7 @@ def test_relationship_map_draws_each_linked_record_as_a_link(client, indexes, rm
     svg = content[content.index("<svg") : content.index("</svg>")]
     assert 'href="/frameworks/rmf/"' in svg and 'href="/lessons/l/"' in svg
     assert "is supported by" in svg and "addresses" in svg
-    assert 'role="img"' in svg
+    assert 'role="group"' in svg
 
 
 def test_record_without_links_has_no_map(client, indexes):

@@ -1,0 +1,114 @@
+"""The site in a real browser: navigation, the compare picker, a phone-sized screen, no CSP
+errors, and axe-core finding no serious or critical accessibility violations."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.factories import (
+    CrossLinkFactory,
+    CrosswalkFactory,
+    CrosswalkMappingFactory,
+    FindingFactory,
+    FrameworkFactory,
+    LessonFactory,
+    ProvisionFactory,
+    TopicFactory,
+)
+
+# Transactional: the browser talks to a live server thread. serialized_rollback restores what
+# migrations created (the root page, groups, workflow) after each test flushes the tables.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def site(indexes):
+    topic = TopicFactory(name="Prompt injection", slug="prompt-injection")
+    rmf = FrameworkFactory(parent=indexes["framework"], slug="rmf", title="NIST AI RMF", topics=[topic])
+    iso = FrameworkFactory(parent=indexes["framework"], slug="iso", title="ISO/IEC 42001")
+    govern = ProvisionFactory(framework=rmf, code="GOVERN 1.1", title="Legal requirements", sort_order=0)
+    ProvisionFactory(framework=rmf, code="MAP 1", title="Context", sort_order=1)
+    clause = ProvisionFactory(framework=iso, code="A.2.2", title="AI policy", sort_order=0)
+    crosswalk = CrosswalkFactory(source_framework=rmf, target_framework=iso, title="RMF to 42001")
+    CrosswalkMappingFactory(crosswalk=crosswalk, source_provision=govern, target_provision=clause)
+    finding = FindingFactory(
+        parent=indexes["finding"],
+        slug="injection-study",
+        title="Indirect prompt injection study",
+        topics=[topic],
+        authors="Kai Greshake",
+        venue="AISec",
+        doi="10.1145/3605764.3623985",
+    )
+    lesson = LessonFactory(parent=indexes["lesson"], slug="support-bot", title="Support bot leaked data")
+    CrossLinkFactory(source=finding, target=rmf, target_provision=govern)
+    CrossLinkFactory(source=lesson, target=finding, link_type="supports")
+    return {"finding": finding, "lesson": lesson}
+
+
+PAGES = [
+    "/",
+    "/findings/",
+    "/frameworks/rmf/",
+    "/findings/injection-study/",
+    "/lessons/support-bot/",
+    "/frameworks/rmf/compare/iso/",
+    "/frameworks/rmf/evidence/",
+    "/topics/",
+    "/account/login/",
+]
+
+
+def serious(results):
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_has_no_serious_accessibility_violations_and_no_csp_errors(page, site, path):
+    response = page.goto(page.base + path)
+    assert response.status == 200
+    assert serious(Axe().run(page)) == []
+    assert page.problems == [], page.problems
+
+
+@pytest.mark.parametrize("path", ["/", "/frameworks/rmf/", "/findings/", "/frameworks/rmf/compare/iso/"])
+def test_pages_fit_a_320_pixel_wide_screen(browser, live_server, site, path):
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(live_server.url + path)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    context.close()
+    assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 320px"
+
+
+def test_visitor_filters_opens_a_record_and_follows_a_link(page, site):
+    page.goto(page.base + "/findings/")
+    page.locator("summary", has_text="Topic").click()
+    page.get_by_label("Prompt injection").check()
+    page.get_by_role("button", name="Apply").click()
+    assert "topic=prompt-injection" in page.url
+    page.get_by_role("link", name="Indirect prompt injection study").first.click()
+    assert page.url.endswith("/findings/injection-study/")
+    page.locator("section.links").get_by_role("link", name="GOVERN 1.1 Legal requirements — NIST AI RMF").click()
+    assert page.url.endswith("/frameworks/rmf/#govern-1-1")
+    assert page.locator("#govern-1-1").is_visible()
+
+
+def test_visitor_compares_two_frameworks_with_the_picker(page, site):
+    page.goto(page.base + "/frameworks/rmf/")
+    page.get_by_label("Compare side by side with").select_option("iso")
+    page.get_by_role("button", name="Compare").click()
+    assert page.url.endswith("/frameworks/rmf/compare/iso/")
+    assert "1 of 2 provisions of NIST AI RMF map to ISO/IEC 42001 (50%)" in page.content()
+    assert page.locator("tr.unmapped").count() == 1
+
+
+def test_keyboard_users_can_skip_to_the_content(page, site):
+    page.goto(page.base + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
