@@ -143,3 +143,31 @@ register_permission_policy(AuditEntry, AuditLogPolicy(AuditEntry))
 @hooks.register("register_admin_viewset")
 def register_audit_log():
     return AuditLogViewSet("audit_log")
+
+
+# -- Import and export of record files --------------------------------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def exchange_urls():
+    from django.urls import path
+
+    from portal.exchange.admin_views import ExchangeView, download_export
+
+    return [
+        path("records-exchange/", ExchangeView.as_view(), name="portal_exchange"),
+        path("records-exchange/export.zip", download_export, name="portal_exchange_download"),
+    ]
+
+
+@hooks.register("register_settings_menu_item")
+def exchange_menu_item():
+    from django.urls import reverse
+
+    from wagtail.admin.menu import MenuItem
+
+    class SuperuserMenuItem(MenuItem):
+        def is_shown(self, request):
+            return request.user.is_superuser
+
+    return SuperuserMenuItem("Import / export records", reverse("portal_exchange"), icon_name="download", order=900)
