@@ -13,6 +13,7 @@ entry whose transaction committed late is never skipped.
 """
 
 import datetime
+import json
 
 from drf_spectacular.utils import extend_schema
 
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.utils.urls import replace_query_param
 
 from portal.models import RecordChange, RecordPage, audience
@@ -164,6 +166,8 @@ class ChangeViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         # Expiries up to now are reported above; the next answer reports those after it.
         next_cursor = make_cursor(entries[-1][0] if entries else last_id, now)
         self.last_modified = latest_change()
+        # The cursor holds the time of the answer; the rest says whether anything is new.
+        self.etag_basis = json.dumps([last_id, entries[-1][0] if entries else None, results], cls=JSONEncoder).encode()
         # The records are serialized already; ChangePageSerializer describes this shape.
         return Response(
             {

@@ -14,16 +14,21 @@ class ConditionalGetMixin:
     the client's copy is current (If-None-Match, or If-Modified-Since without it).
 
     Views set ``self.last_modified`` (an aware datetime) while handling the request if they know
-    when what they answer last changed."""
+    when what they answer last changed, and may set ``self.etag_basis`` (bytes) when part of the
+    body changes on every call without changing its meaning (the change feed's cursor): the ETag
+    is then a weak one over that basis."""
 
     last_modified = None
+    etag_basis = None
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method not in ("GET", "HEAD") or response.status_code != 200 or not isinstance(response, Response):
             return response
         response.render()
-        response["ETag"] = f'"{hashlib.blake2b(response.content, digest_size=16).hexdigest()}"'
+        basis = response.content if self.etag_basis is None else self.etag_basis
+        digest = hashlib.blake2b(basis, digest_size=16).hexdigest()
+        response["ETag"] = f'"{digest}"' if self.etag_basis is None else f'W/"{digest}"'
         timestamp = None
         if self.last_modified is not None:
             timestamp = int(self.last_modified.timestamp())

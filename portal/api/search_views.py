@@ -135,7 +135,8 @@ class SearchViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Search records", parameters=[SearchParams], responses={200: SearchResultsSerializer})
     def list(self, request, *args, **kwargs):
         params = parse_params(request, SearchParams)
-        records = filter_records(self.get_queryset(), params)
+        # The filters narrow what is searched; the query itself goes to the search service.
+        records = filter_records(self.get_queryset(), {k: v for k, v in params.items() if k != "q"})
         if params.get("year"):
             records = records.filter(publication_date__year=params["year"])
         page, size = params["page"], params["page_size"]

@@ -1,0 +1,104 @@
+"""search/: ranking, highlights, facets and suggestions, over records the caller may see only."""
+
+import pytest
+
+from tests.factories import FindingFactory, LessonFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def searchable(indexes):
+    jailbreak = TopicFactory(slug="jailbreak", name="Jailbreaks")
+    FindingFactory(
+        parent=indexes["finding"],
+        title="Multilingual jailbreaks of chat models",
+        summary="Harmful requests translated into Zulu got past the refusal training.",
+        topics=[jailbreak],
+    )
+    FindingFactory(
+        parent=indexes["finding"],
+        title="Refusal rates in twelve languages",
+        summary="Models refused less often in low-resource languages; jailbreaks were common.",
+    )
+    LessonFactory(parent=indexes["lesson"], title="A chatbot promised a refund", summary="A tribunal ruled on it.")
+    FindingFactory(
+        parent=indexes["finding"],
+        title="Secret jailbreak evaluation",
+        summary="Only partners may read about this jailbreak.",
+        sharing_level="TLP:AMBER",
+        topics=[jailbreak],
+    )
+
+
+def search(client, status=200, **params):
+    response = client.get("/api/v1/search/", params)
+    assert response.status_code == status, response.content[:300]
+    return response.json()
+
+
+def test_search_ranks_title_matches_first_and_counts_only_visible_records(client, searchable):
+    body = search(client, q="jailbreaks")
+    assert body["total"] == 2
+    assert body["results"][0]["title"] == "Multilingual jailbreaks of chat models"
+    assert "Secret" not in str(body)
+
+
+def test_search_highlights_matches_in_title_and_summary(client, searchable):
+    hit = search(client, q="zulu")["results"][0]
+    assert (
+        hit["highlights"]["summary"]
+        == "Harmful requests translated into <mark>Zulu</mark> got past the refusal training."
+    )
+    assert hit["highlights"]["title"] is None
+    assert hit["api_url"].endswith(f"/api/v1/records/{hit['uuid']}/")
+
+
+def test_highlights_escape_the_record_text(client, indexes):
+    FindingFactory(parent=indexes["finding"], title="Prompt <script>injection</script> study", summary="About it.")
+    hit = search(client, q="injection")["results"][0]
+    assert "<script>" not in hit["highlights"]["title"]
+    assert "&lt;script&gt;<mark>injection</mark>" in hit["highlights"]["title"]
+
+
+def test_facets_count_matching_visible_records(client, searchable):
+    facets = search(client, q="jailbreaks")["facets"]
+    assert facets["kind"] == [{"value": "finding", "label": "Finding", "count": 2}]
+    assert facets["topic"] == [{"value": "jailbreak", "label": "Jailbreaks", "count": 1}]  # not 2: one is AMBER
+    assert facets["year"] == [{"value": "2024", "label": "2024", "count": 2}]
+
+
+def test_filters_narrow_search_results(client, searchable):
+    assert search(client, q="jailbreaks", topic="jailbreak")["total"] == 1
+    assert search(client, q="refund", kind="finding")["total"] == 0
+    assert search(client, q="refund", kind="lesson")["total"] == 1
+
+
+def test_misspelt_query_gets_a_suggestion_built_from_visible_words(client, searchable):
+    body = search(client, q="multilingal")
+    assert body["total"] == 0
+    assert body["suggestions"]["spelling"] == "multilingual"
+
+
+def test_completions_suggest_visible_titles(client, searchable):
+    completions = search(client, q="refu")["suggestions"]["completions"]
+    assert "Refusal rates in twelve languages" in completions
+    assert "Secret jailbreak evaluation" not in completions
+
+
+def test_search_pages_through_results(client, searchable):
+    first = search(client, q="jailbreaks", page_size=1)
+    second = client.get(first["next"]).json()
+    assert first["results"][0]["uuid"] != second["results"][0]["uuid"]
+    assert second["next"] is None and second["previous"]
+
+
+@pytest.mark.parametrize("q", ["", "   ", "!!!", "a" * 201])
+def test_a_query_without_words_is_400(client, db, q):
+    assert "q" in search(client, status=400, q=q)["error"]["parameters"]
+
+
+@pytest.mark.parametrize("q", ['"unclosed phrase', "AND OR NOT", "title:x", "(*)", "x" * 200, "‮ünïcödé ✓ 测试"])
+def test_any_typed_text_gets_results_or_a_clear_message(client, searchable, q):
+    response = client.get("/api/v1/search/", {"q": q})
+    assert response.status_code in (200, 400)
