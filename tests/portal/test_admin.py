@@ -204,3 +204,36 @@ def test_edit_form_has_tabs_and_help_text_on_every_record_field(admin_client, in
         if field.name.endswith("_ptr") or not field.editable:
             continue
         assert field.help_text, f"{field.name} has no help text"
+
+
+def test_scheduled_publishing_makes_a_record_live_at_its_time(client, indexes, publisher, monkeypatch):
+    import datetime
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    finding = FindingFactory(parent=indexes["finding"], slug="later", live=False)
+    finding.go_live_at = timezone.now() + datetime.timedelta(hours=1)
+    finding.save_revision(user=publisher).publish(user=publisher)
+    finding.refresh_from_db()
+    assert not finding.live
+    assert finding.latest_revision.approved_go_live_at is not None
+    assert client.get("/findings/later/").status_code == 404
+    # An hour later, the scheduler (cron: manage.py publish_scheduled) publishes it.
+    later = timezone.now() + datetime.timedelta(hours=2)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    call_command("publish_scheduled")
+    finding.refresh_from_db()
+    assert finding.live
+    assert client.get("/findings/later/").status_code == 200
+
+
+def test_revisions_are_kept_for_each_save(admin_client, indexes):
+    finding = FindingFactory(parent=indexes["finding"])
+    before = finding.revisions.count()
+    url, data = edit_form(admin_client, finding)
+    data["summary"] = "A second version."
+    admin_client.post(url, data)
+    admin_client.post(url, data | {"summary": "A third version."})
+    assert finding.revisions.count() == before + 2
+    assert admin_client.get(reverse("wagtailadmin_pages:history", args=(finding.pk,))).status_code == 200

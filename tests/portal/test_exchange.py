@@ -178,3 +178,59 @@ def test_load_demo_keeps_edits_and_creates_the_admin_only_once(db, django_user_m
     finding.refresh_from_db()
     assert finding.summary == "Edited by staff."
     assert django_user_model.objects.count() == 5  # the admin and four sample partners
+
+
+def test_round_trip_keeps_sharing_levels_owners_and_named_people(db, tmp_path, django_user_model):
+    run("import_records", str(DEMO))
+    django_user_model.objects.create_user("reader")
+    restricted = tmp_path / "restricted.yaml"
+    restricted.write_text(
+        """format: portal-records/1
+organisations:
+  - {slug: partner-agency, name: Partner Agency}
+records:
+  - kind: lesson
+    slug: restricted-lesson
+    title: Restricted lesson
+    summary: Only for named readers.
+    publication_date: 2025-01-01
+    sharing: {level: TLP:RED, owner: partner-agency, organisations: [partner-agency], people: [reader]}
+    lesson: {context: C, what_happened: W}
+"""
+    )
+    run("import_records", str(restricted))
+    exported = tmp_path / "out"
+    run("export_records", "--sharing-level", "TLP:RED", str(exported))
+    text = (exported / "lessons" / "restricted-lesson.yaml").read_text()
+    assert "level: TLP:RED" in text and "owner: partner-agency" in text and "- reader" in text
+    assert not (exported / "findings").exists()
+    assert "0 to create, 0 to update" in run("import_records", "--dry-run", str(exported))
+
+
+def test_a_sharing_change_by_import_is_audited(db, tmp_path):
+    from portal.models import AuditEntry
+
+    run("import_records", str(DEMO))
+    changed = tmp_path / "findings.yaml"
+    changed.write_text(
+        (DEMO / "findings.yaml").read_text().replace("sharing: {level: TLP:CLEAR}", "sharing: {level: TLP:GREEN}", 1)
+    )
+    run("import_records", str(DEMO / "taxonomy.yaml"), str(DEMO / "frameworks.yaml"), str(changed))
+    entry = AuditEntry.objects.get(action="sharing_changed")
+    assert entry.detail["before"]["level"] == "TLP:CLEAR" and entry.detail["after"]["level"] == "TLP:GREEN"
+
+
+def test_deeply_nested_and_huge_files_are_refused_with_a_clear_report(db, tmp_path, monkeypatch):
+    from portal.exchange import files
+
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("format: portal-records/1\nrecords: " + "[" * 200 + "]" * 200 + "\n")
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("format: portal-records/1\n# " + "x" * 2000 + "\n")
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 1000)
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_records", str(deep), str(huge), stdout=io.StringIO(), stderr=err)
+    report = err.getvalue()
+    assert "deep.yaml" in report and "too deeply nested" in report
+    assert "huge.yaml" in report and "refused" in report

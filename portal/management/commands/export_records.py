@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal import audit
 from portal.exchange.exporter import export
-from portal.models import AuditEntry, RecordPage
+from portal.models import AuditEntry, RecordPage, SharingLevel
 
 
 class Command(BaseCommand):
@@ -14,6 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("outdir", help="Folder to write into (created if missing).")
         parser.add_argument("--kind", action="append", help="Only this kind (framework, finding, lesson); repeatable.")
         parser.add_argument("--topic", action="append", help="Only records under this topic slug; repeatable.")
+        parser.add_argument(
+            "--sharing-level",
+            action="append",
+            choices=SharingLevel.values,
+            help="Only records at this sharing level, e.g. TLP:CLEAR; repeatable.",
+        )
 
     def handle(self, *args, outdir, kind=None, topic=None, sharing_level=None, **options):
         kinds = set(kind or [])
