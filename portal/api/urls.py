@@ -4,7 +4,7 @@ This module sits at the top with ``portal/urls.py``: it is the one place in ``po
 imports the apps, to register each kind's API parts and typed endpoints.
 """
 
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
@@ -13,6 +13,7 @@ from findings import api as findings_api
 from frameworks import api as frameworks_api
 from portal.api import kinds
 from portal.api.changes import ChangeViewSet
+from portal.api.docs import OfflineRedocView
 from portal.api.records import RecordViewSet
 from portal.api.search_views import SearchViewSet
 from portal.api.taxonomy import (
@@ -47,6 +48,6 @@ router.register("languages", LanguageViewSet, basename="language")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("docs/redoc/", OfflineRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("", include(router.urls)),
 ]
