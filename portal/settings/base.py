@@ -278,3 +278,8 @@ CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 # Change-log entries younger than this wait for the next poll of the change feed, so that one
 # whose transaction committed late is never skipped.
 API_CHANGES_SETTLE_SECONDS = float(os.environ.get("API_CHANGES_SETTLE_SECONDS", "2"))
+
+# Feeds and sitemap
+# sitemap.xml is rendered with django.contrib.sitemaps' own template, which is found only when the
+# app is installed. The Atom feeds (django.contrib.syndication) need no app entry.
+INSTALLED_APPS += ["django.contrib.sitemaps"]
