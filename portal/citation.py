@@ -120,7 +120,7 @@ def citation_key(author, date, title, uuid):
     """``<first author><year><first significant title word>``, e.g. ``yong2023lowresource``."""
     author_part = _ascii_word(author)
     words = (_ascii_word(word) for word in title.split())
-    word_part = next((word for word in words if word and word not in STOPWORDS), "")
+    word_part = next((word for word in words if word and word not in STOPWORDS and word != author_part), "")
     year = date.year if date else ""
     return f"{author_part or 'anon'}{year}{word_part or str(uuid).split('-')[0]}"
 
@@ -163,12 +163,13 @@ def bibtex_escape(text):
 
 
 def _bibtex_title(title):
-    """Escaped title with words that carry capitals past their first letter ('GPT-4', 'AI')
+    """Escaped title with words that carry capitals past their first letter ('GPT-4', '(EU)')
     braced, so that bibliography styles that lower-case titles leave them alone."""
     words = []
     for word in title.split():
         escaped = bibtex_escape(word)
-        words.append(f"{{{escaped}}}" if any(c.isupper() for c in word[1:]) else escaped)
+        letters = [c for c in word if c.isalpha()]
+        words.append(f"{{{escaped}}}" if any(c.isupper() for c in letters[1:]) else escaped)
     return " ".join(words)
 
 

@@ -128,7 +128,10 @@ def test_voluntary_framework_is_cited_as_a_report_by_its_issuing_body(framework)
 
 def test_binding_framework_is_cited_as_legislation(framework):
     framework.legal_effect = "binding"
-    assert bibtex(framework).startswith("@misc{dst2023code,")
+    framework.title = "DST Act (Regulation (EU) 2023/99)"
+    # The issuer's acronym is not repeated as the key's title word; only all-capital words are braced.
+    assert bibtex(framework).startswith("@misc{dst2023act,")
+    assert "title = {{DST} Act (Regulation {(EU)} 2023/99)}," in bibtex(framework)
     assert "organization = {Department of Science and Technology}," in bibtex(framework)
     assert ris(framework).startswith("TY  - LEGAL\r\n")
     [item] = json.loads(csl_json(framework))
