@@ -6,7 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from portal import views
+from portal import search_views, views
 from portal.models import TERM_MODELS
 
 term_kinds = "|".join(TERM_MODELS)
@@ -17,6 +17,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", include("portal.api.urls")),
     path("account/", include("portal.accounts")),
+    path("search/", search_views.search, name="search"),
+    path("search/suggest/", search_views.suggest, name="search_suggest"),
     path("", include("portal.metadata_urls")),
     re_path(rf"^(?P<kind>{term_kinds})/$", views.term_list, name="term_list"),
     re_path(rf"^(?P<kind>{term_kinds})/(?P<slug>[-a-zA-Z0-9_]+)/$", views.term_detail, name="term"),

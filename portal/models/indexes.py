@@ -1,13 +1,12 @@
 """The listing page of one kind of record, with filters, sorting and paging."""
 
-from django.conf import settings
 from django.db import models
 from django.template.response import TemplateResponse
 
 from wagtail.admin.panels import FieldPanel
 from wagtail.models import Page
 
-from portal.filters import RecordFilterForm, paginate
+from portal.filters import RecordFilterForm
 
 from .records import RecordPage
 
@@ -35,15 +34,11 @@ class RecordIndexPage(Page):
         return model.objects.child_of(self).visible_to(user).prefetch_related("organisations")
 
     def serve(self, request, *args, **kwargs):
+        # The same facet machinery as the search page (portal/listing.py), for one kind.
+        from portal import listing
+
         form = RecordFilterForm(request.GET or None)
-        records = self.listed_records(request.user)
-        status = 200
-        if form.is_bound and not form.is_valid():
-            records, status = records.none(), 400
-        elif form.is_bound:
-            records = form.filter(records)
-        else:
-            records = records.order_by("-publication_date", "title")
+        result = listing.build(request, form, self.listed_records(request.user), with_kind=False)
         context = self.get_context(request, *args, **kwargs)
-        context.update(filter_form=form, records=paginate(request, records, settings.PORTAL_PAGE_SIZE))
-        return TemplateResponse(request, self.get_template(request), context, status=status)
+        context.update(filter_form=form, listing=result, records=result.page)
+        return TemplateResponse(request, self.get_template(request), context, status=result.status)

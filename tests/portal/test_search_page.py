@@ -1,0 +1,197 @@
+"""The public search page: ranking, highlights, facets, paging, suggestions and odd input."""
+
+import datetime
+
+import pytest
+
+from tests.factories import FindingFactory, FrameworkFactory, LessonFactory, SectorFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corpus(indexes):
+    finance, health = SectorFactory(slug="finance", name="Finance"), SectorFactory(slug="health", name="Health")
+    security = TopicFactory(slug="security", name="Security")
+    injection = TopicFactory(slug="prompt-injection", name="Prompt injection", parent=security)
+    return {
+        "title": FindingFactory(
+            parent=indexes["finding"],
+            title="Prompt injection in browsing agents",
+            summary="Agents follow hidden text.",
+            topics=[injection],
+            sectors=[finance],
+            publication_date=datetime.date(2024, 3, 1),
+        ),
+        "summary": LessonFactory(
+            parent=indexes["lesson"],
+            title="Support bot incident",
+            summary="A prompt injection leaked tickets.",
+            sectors=[health],
+            publication_date=datetime.date(2023, 6, 1),
+        ),
+        "framework": FrameworkFactory(
+            parent=indexes["framework"],
+            title="Security controls for AI",
+            summary="Controls for model security.",
+            topics=[security],
+            publication_date=datetime.date(2022, 1, 1),
+        ),
+        "hidden": FindingFactory(
+            parent=indexes["finding"],
+            title="Secret prompt injection exploit",
+            summary="Restricted injection details.",
+            sharing_level="TLP:AMBER",
+            sectors=[finance],
+        ),
+    }
+
+
+def titles(response):
+    return [record.title for record in response.context["listing"].page]
+
+
+def facet(response, name):
+    return {v.value: v.count for v in response.context["listing"].facets[name]}
+
+
+def test_title_match_ranks_above_summary_match_and_snippets_are_highlighted(client, corpus):
+    response = client.get("/search/?q=prompt+injection")
+    assert response.status_code == 200
+    assert titles(response)[:2] == ["Prompt injection in browsing agents", "Support bot incident"]
+    content = response.content.decode()
+    assert "<mark>injection</mark>" in content or "<mark>Injection</mark>" in content
+    assert '<meta name="robots" content="noindex">' in content
+
+
+def test_records_the_visitor_may_not_see_leave_no_trace(client, corpus):
+    response = client.get("/search/?q=injection")
+    content = response.content.decode()
+    assert "Secret prompt injection exploit" not in content and "Restricted injection" not in content
+    assert response.context["listing"].total == 2
+    assert facet(response, "sector") == {"finance": 1, "health": 1}
+    suggestions = client.get("/search/suggest/?q=Secr").json()["suggestions"]
+    assert "Secret prompt injection exploit" not in suggestions
+
+
+def test_facets_combine_and_across_or_within(client, corpus):
+    assert titles(client.get("/search/?q=injection&sector=finance")) == ["Prompt injection in browsing agents"]
+    both = client.get("/search/?q=injection&sector=finance&sector=health")
+    assert sorted(titles(both)) == ["Prompt injection in browsing agents", "Support bot incident"]
+    none = client.get("/search/?q=injection&sector=health&kind=finding")
+    assert titles(none) == []
+    # A facet's counts ignore its own selection, so other values stay offered.
+    assert facet(client.get("/search/?q=injection&sector=finance"), "sector") == {"finance": 1, "health": 1}
+
+
+def test_topic_facet_is_a_tree_and_a_parent_includes_its_subtopics(client, corpus):
+    response = client.get("/search/?q=")
+    topics = {v.value: (v.count, v.depth) for v in response.context["listing"].facets["topic"]}
+    assert topics == {"security": (2, 0), "prompt-injection": (1, 1)}
+    assert sorted(titles(client.get("/search/?topic=security"))) == [
+        "Prompt injection in browsing agents",
+        "Security controls for AI",
+    ]
+
+
+def test_empty_query_browses_everything_with_facets_newest_first(client, corpus):
+    response = client.get("/search/")
+    assert titles(response) == [
+        "Prompt injection in browsing agents",
+        "Support bot incident",
+        "Security controls for AI",
+    ]
+    assert facet(response, "kind") == {"finding": 1, "lesson": 1, "framework": 1}
+    assert facet(response, "year") == {"2024": 1, "2023": 1, "2022": 1}
+
+
+def test_sort_by_date(client, corpus):
+    response = client.get("/search/?q=injection&sort=oldest")
+    assert titles(response) == ["Support bot incident", "Prompt injection in browsing agents"]
+
+
+def test_pagination_keeps_the_query_and_filters(client, indexes, settings):
+    settings.PORTAL_PAGE_SIZE = 2
+    sector = SectorFactory(slug="energy")
+    for i in range(5):
+        FindingFactory(parent=indexes["finding"], title=f"Grid model {i}", sectors=[sector])
+    first = client.get("/search/?q=grid&sector=energy")
+    assert "q=grid&amp;sector=energy&amp;page=2" in first.content.decode()
+    assert len(titles(client.get("/search/?q=grid&sector=energy&page=3"))) == 1
+
+
+def test_did_you_mean_offers_a_close_spelling_that_finds_more(client, corpus):
+    response = client.get("/search/?q=injektion")
+    assert response.context["listing"].spelling == "injection"
+    assert 'href="?q=injection"' in response.content.decode()
+
+
+HOSTILE = [
+    '"unbalanced quote',
+    "((((((((((",
+    ")))",
+    "AND OR NOT",
+    "*",
+    "ka*",
+    "title:secret",
+    "\x00\x01\x02",
+    "注入攻撃 prompt",
+    "x" * 499,
+    "[" * 400,
+    "\\",
+    "%",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_give_results_or_a_friendly_message(client, corpus, query):
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    assert "Secret prompt injection exploit" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query_string, status",
+    [
+        ("q=" + "x" * 600, 400),
+        ("q=injection&sector=no-such-sector", 400),
+        ("q=injection&kind=poem", 400),
+        ("q=injection&year=abc", 400),
+        ("q=injection&sort=sideways", 400),
+        ("q=%ff%fe", 200),
+        ("q=a&q=injection", 200),
+        ("q=injection&page=abc", 200),
+        ("q=injection&page=99999999999999999999999", 200),
+        ("q=injection&page=-5", 200),
+    ],
+)
+def test_odd_query_strings_answer_with_a_page(client, corpus, query_string, status):
+    response = client.get(f"/search/?{query_string}")
+    assert response.status_code == status
+    assert b"<h1>Search</h1>" in response.content
+
+
+def test_autocomplete_suggests_titles(client, corpus):
+    assert "Prompt injection in browsing agents" in client.get("/search/suggest/?q=prompt").json()["suggestions"]
+    assert client.get("/search/suggest/?q=").json() == {"suggestions": []}
+
+
+def test_search_page_query_count_does_not_grow_with_results(client, indexes, django_assert_max_num_queries, settings):
+    sector = SectorFactory(slug="energy")
+
+    def add(n):
+        for i in range(n):
+            FindingFactory(parent=indexes["finding"], title=f"Grid model {i}", sectors=[sector])
+
+    add(3)
+    client.get("/search/?q=grid&sector=energy")
+    with django_assert_max_num_queries(40) as few:
+        client.get("/search/?q=grid&sector=energy")
+    add(25)
+    with django_assert_max_num_queries(len(few)):
+        client.get("/search/?q=grid&sector=energy")
+    with django_assert_max_num_queries(40) as browse:
+        client.get("/search/?sector=energy")
+    add(10)
+    with django_assert_max_num_queries(len(browse)):
+        client.get("/search/?sector=energy")
