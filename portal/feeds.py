@@ -247,8 +247,10 @@ KIND_FEEDS = {"finding": ("New findings", "feed_findings"), "lesson": ("New less
 def feeds_for(obj):
     """The feeds a page offers, as ``[{"title", "url"}]``, for ``<link rel="alternate">`` tags.
 
-    ``obj`` is a finding or lesson index page, a framework page or a topic; anything else offers
-    none."""
+    ``obj`` is the home page (both site-wide feeds), a finding or lesson index page, a framework
+    page or a topic; anything else offers none."""
+    if getattr(obj, "specific_class", None) is not None and obj.specific_class.__name__ == "HomePage":
+        return [{"title": title, "url": reverse(name)} for title, name in KIND_FEEDS.values()]
     if isinstance(obj, Topic):
         return [{"title": f"Records on {obj.name}", "url": reverse("feed_topic", kwargs={"slug": obj.slug})}]
     if getattr(obj, "listed_kind", "") in KIND_FEEDS:

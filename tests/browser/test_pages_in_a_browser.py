@@ -55,6 +55,7 @@ PAGES = [
     "/frameworks/rmf/evidence/",
     "/topics/",
     "/account/login/",
+    "/search/?q=injection",
 ]
 
 
@@ -95,6 +96,28 @@ def test_visitor_filters_opens_a_record_and_follows_a_link(page, site):
     page.locator("section.links").get_by_role("link", name="GOVERN 1.1 Legal requirements — NIST AI RMF").click()
     assert page.url.endswith("/frameworks/rmf/#govern-1-1")
     assert page.locator("#govern-1-1").is_visible()
+
+
+def test_visitor_searches_applies_a_facet_and_opens_a_result(page, site):
+    page.goto(page.base + "/")
+    page.get_by_label("Search the portal").fill("injection")
+    page.get_by_role("button", name="Search").click()
+    assert "/search/?q=injection" in page.url
+    assert page.locator("mark").count() >= 1
+    page.locator("summary", has_text="Kind").click()
+    page.get_by_label("Finding (1)").check()
+    page.get_by_role("button", name="Apply").click()
+    assert "kind=finding" in page.url and "q=injection" in page.url
+    assert page.get_by_role("heading", name="1 result for “injection”").is_visible()
+    page.locator("section.results").get_by_role("link").first.click()
+    assert page.url.endswith("/findings/injection-study/")
+
+
+def test_search_box_suggests_titles_as_the_visitor_types(page, site):
+    page.goto(page.base + "/search/")
+    page.get_by_label("Search frameworks, findings and lessons").press_sequentially("Indir", delay=50)
+    page.locator("#search-suggestions option").first.wait_for(state="attached", timeout=5000)
+    assert page.locator("#search-suggestions option").first.get_attribute("value") == "Indirect prompt injection study"
 
 
 def test_visitor_compares_two_frameworks_with_the_picker(page, site):
