@@ -12,55 +12,64 @@ from portal.api.http import ConditionalGetMixin
 from portal.api.kinds import KindAPI
 from portal.api.loading import Urls
 from portal.api.records import RecordViewSetBase, record_changed_at, record_schema
-from portal.api.serializers import OrganisationRefSerializer, ProvisionRefSerializer, serializer_for_kind
+from portal.api.serializers import Loaded, OrganisationRefSerializer, ProvisionRefSerializer, serializer_for_kind
 from portal.models import RecordPage
+from portal.text import anchor
 
 from .models import Crosswalk, CrosswalkMapping, FrameworkPage, Provision
 
 
 class ProvisionNodeSerializer(serializers.Serializer):
+    """Describes a node of the provision tree (built as plain dicts by ``load_provisions``)."""
+
     code = serializers.CharField(help_text="The framework's own reference, e.g. GOVERN 1.1.")
     anchor = serializers.CharField(help_text="Fragment id on the framework's web page, e.g. govern-1-1.")
-    type = serializers.CharField(source="provision_type", help_text="principle, function, category, control…")
-    type_label = serializers.CharField(source="get_provision_type_display")
+    type = serializers.CharField(help_text="principle, function, category, control…")
+    type_label = serializers.CharField()
     level = serializers.IntegerField(help_text="Depth in the outline; 1 is the top.")
     title = serializers.CharField()
     text = serializers.CharField(help_text="What the provision asks for; may be empty.")
+    children = serializers.SerializerMethodField(help_text="The provisions one level below, as a tree.")
 
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["children"] = ProvisionChildrenField(help_text="The provisions one level below, as a tree.")
-        return fields
-
-
-@extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/ProvisionNode"}})
-class ProvisionChildrenField(serializers.Field):
-    def __init__(self, **kwargs):
-        super().__init__(source="*", read_only=True, **kwargs)
-
-    def to_representation(self, provision):
-        return ProvisionNodeSerializer(provision.tree_children, many=True, context=self.context).data
+    @extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/ProvisionNode"}})
+    def get_children(self, node):
+        return node["children"]
 
 
-def provision_tree(provisions):
-    """Roots of the outline, each provision with ``tree_children`` (from the levels, as on the web page)."""
+TYPE_LABELS = dict(Provision.Type.choices)
+
+
+def provision_tree(rows):
+    """The outline as nested dicts (from the levels, as on the web page), from ordered value rows."""
     roots, stack = [], []
-    for provision in provisions:
-        provision.tree_children = []
-        while stack and stack[-1].level >= provision.level:
+    for row in rows:
+        node = {
+            "code": row["code"],
+            "anchor": anchor(row["code"]),
+            "type": row["provision_type"],
+            "type_label": TYPE_LABELS.get(row["provision_type"], row["provision_type"]),
+            "level": row["level"],
+            "title": row["title"],
+            "text": row["text"],
+            "children": [],
+        }
+        while stack and stack[-1]["level"] >= node["level"]:
             stack.pop()
-        (stack[-1].tree_children if stack else roots).append(provision)
-        stack.append(provision)
+        (stack[-1]["children"] if stack else roots).append(node)
+        stack.append(node)
     return roots
 
 
 def load_provisions(frameworks, context):
     """Every framework's provision tree, in one query."""
     by_framework = {}
-    for provision in Provision.objects.filter(framework_id__in=[f.pk for f in frameworks]).order_by(
-        "framework_id", "sort_order", "pk"
-    ):
-        by_framework.setdefault(provision.framework_id, []).append(provision)
+    rows = (
+        Provision.objects.filter(framework_id__in=[f.pk for f in frameworks])
+        .order_by("framework_id", "sort_order", "pk")
+        .values("framework_id", "code", "provision_type", "level", "title", "text")
+    )
+    for row in rows:
+        by_framework.setdefault(row["framework_id"], []).append(row)
     for framework in frameworks:
         framework.api_provisions = provision_tree(by_framework.get(framework.pk, []))
 
@@ -74,7 +83,9 @@ class FrameworkFieldsSerializer(serializers.Serializer):
     legal_effect_label = serializers.CharField(source="get_legal_effect_display")
     effective_date = serializers.DateField(allow_null=True)
     end_date = serializers.DateField(allow_null=True)
-    provisions = ProvisionNodeSerializer(many=True, source="api_provisions", help_text="The provisions as a tree.")
+    provisions = Loaded(
+        ProvisionNodeSerializer(many=True), source="api_provisions", help_text="The provisions as a tree."
+    )
 
 
 KIND = KindAPI(

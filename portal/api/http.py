@@ -14,9 +14,9 @@ class ConditionalGetMixin:
     the client's copy is current (If-None-Match, or If-Modified-Since without it).
 
     Views set ``self.last_modified`` (an aware datetime) while handling the request if they know
-    when what they answer last changed, and may set ``self.etag_basis`` (bytes) when part of the
-    body changes on every call without changing its meaning (the change feed's cursor): the ETag
-    is then a weak one over that basis."""
+    when what they answer last changed, and may set ``self.etag_basis`` (a function of the body)
+    when part of the body changes on every call without changing its meaning (the change feed's
+    cursor): the ETag is then a weak one over what that function keeps."""
 
     last_modified = None
     etag_basis = None
@@ -26,7 +26,7 @@ class ConditionalGetMixin:
         if request.method not in ("GET", "HEAD") or response.status_code != 200 or not isinstance(response, Response):
             return response
         response.render()
-        basis = response.content if self.etag_basis is None else self.etag_basis
+        basis = response.content if self.etag_basis is None else self.etag_basis(response.content)
         digest = hashlib.blake2b(basis, digest_size=16).hexdigest()
         response["ETag"] = f'"{digest}"' if self.etag_basis is None else f'W/"{digest}"'
         timestamp = None

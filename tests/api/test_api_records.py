@@ -210,3 +210,12 @@ def test_body_is_shown_as_html_and_as_plain_text(api, indexes):
     record = api.get(f"/api/v1/records/{finding.translation_key}/")
     assert "<b>twelve</b>" in record["body_html"]
     assert record["body_text"] == "Method\nWe tested twelve languages & dialects."
+
+
+def test_every_declared_record_field_is_in_the_answer_and_nothing_else(api, corpus):
+    from portal.api.serializers import RecordSerializer
+
+    declared = set(RecordSerializer().fields)
+    kinds = {"framework", "finding", "lesson"}
+    for record in api.all("/api/v1/records/"):
+        assert set(record) == declared - (kinds - {record["kind"]})
