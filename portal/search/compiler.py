@@ -27,17 +27,26 @@ from . import schema
 from .analysis import query_units
 from .columns import ColumnRange
 from .documents import is_multi_valued
+from .phrases import PhraseQuery
 
 #: Query text beyond this many characters is ignored (nobody types more; it bounds the cost).
 MAX_QUERY_LENGTH = 1000
 _NO_VALUE = object()
 
 
+class Union(wq.Or):
+    """Whoosh's ``Or`` that always builds a tree of union matchers. Whoosh's default preloads
+    every match of every part into an array (scoring each one) when a segment holds at most
+    5,000 documents, which makes a top-10 search cost as much as walking all matches."""
+
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+
 def _or(queries):
     queries = [q for q in queries if q is not wq.NullQuery]
     if not queries:
         return wq.NullQuery
-    return queries[0] if len(queries) == 1 else wq.Or(queries)
+    return queries[0] if len(queries) == 1 else Union(queries)
 
 
 def _and(queries):
@@ -64,38 +73,45 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._compiled = None
+        self._text_queries = {}
+        self._filters = _NO_VALUE
         self._leaves = []
+        self._common = frozenset()
 
     # Text
 
-    def searched_fields(self):
-        only = set(self.fields) if self.fields else None
-        return schema.searchable_fields(self.queryset.model, only=only, autocomplete=self.autocomplete)
+    def searched_paths(self):
+        """{text path: boost} of the fields searched (``a__`` paths for autocomplete)."""
+        only = frozenset(self.fields) if self.fields else None
+        return schema.searchable_paths(self.queryset.model, only=only, autocomplete=self.autocomplete)
 
-    def _unit_query(self, unit, field, boost):
+    def _field(self, path):
+        return schema.prefix_field(path) if self.autocomplete else schema.text_field(path)
+
+    def _unit_query(self, unit, path, boost):
+        field = self._field(path)
         if len(unit) == 1:
             return wq.Term(field, unit[0], boost=boost)
         if self.autocomplete:
             return wq.And([wq.Term(field, term) for term in unit], boost=boost)
-        return wq.Phrase(field, list(unit), boost=boost)
+        return PhraseQuery(path, unit, self._common, boost=boost)
 
     def _units_query(self, units, operator, boost, fuzzy=False):
-        fields = self.searched_fields()
-        if not units or not fields:
+        paths = self.searched_paths()
+        if not units or not paths:
             return wq.NullQuery
         per_unit = []
         for unit in units:
             alternatives = []
-            for field, field_boost in fields.items():
+            for path, field_boost in paths.items():
                 if fuzzy and len(unit) == 1 and len(unit[0]) >= 3:
                     maxdist = 1 if len(unit[0]) <= 5 else 2
                     fuzzy_term = wq.FuzzyTerm(
-                        field, unit[0], boost=boost * field_boost, maxdist=maxdist, prefixlength=1
+                        self._field(path), unit[0], boost=boost * field_boost, maxdist=maxdist, prefixlength=1
                     )
                     alternatives.append(fuzzy_term)
                 else:
-                    alternatives.append(self._unit_query(unit, field, boost * field_boost))
+                    alternatives.append(self._unit_query(unit, path, boost * field_boost))
             per_unit.append(_or(alternatives))
         return _and(per_unit) if operator == "and" else _or(per_unit)
 
@@ -113,11 +129,13 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             terms = [term for unit in self._text(query.query_string) for term in unit]
             if len(terms) <= 1:
                 return self._units_query([tuple(terms)] if terms else [], "and", boost)
-            fields = self.searched_fields()
-            if self.autocomplete or self.fields:
-                # Prefix fields and single-field text fields keep no positions: all the words.
-                return _or([wq.And([wq.Term(f, t) for t in terms], boost=boost * b) for f, b in fields.items()])
-            return _or([wq.Phrase(f, terms, boost=boost * b) for f, b in fields.items()])
+            paths = self.searched_paths()
+            if self.autocomplete:
+                # Prefix fields keep no positions: all the words.
+                return _or(
+                    [wq.And([wq.Term(self._field(p), t) for t in terms], boost=boost * b) for p, b in paths.items()]
+                )
+            return _or([PhraseQuery(p, terms, self._common, boost=boost * b) for p, b in paths.items()])
         if isinstance(query, Boost):
             return self.compile_query(query.subquery, boost * query.boost)
         if isinstance(query, And):
@@ -195,7 +213,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
     def _lookup(self, path, code, lookup, value, sortable=False):
         """The Whoosh query for ``<path>__<lookup>=value``, or None if the lookup is unknown.
         ``sortable``: the path has a sort column (a top-level, single-valued field)."""
-        name = schema.filter_field(code, path)
+        name = schema.filter_field(code, path, single=sortable)
         value = self._evaluate(value, lookup)
         if value is _NO_VALUE:
             return wq.NullQuery
@@ -244,6 +262,8 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
 
     def filter_query(self):
         """The queryset's filters (and the content type) as one Whoosh query, or None."""
+        if self._filters is not _NO_VALUE:
+            return self._filters
         self._leaves = []
         compiled = self._get_filters_from_queryset()
         filters = []
@@ -253,12 +273,11 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         if compiled:
             if self._needs_database(self._leaves):
                 pks = self.queryset.order_by().values_list("pk", flat=True)
-                filters.append(self._lookup("pk", schema.pk_code(model), "in", list(pks)))
+                filters.append(self._lookup("pk", schema.pk_code(model), "in", list(pks), sortable=True))
             else:
                 filters.append(compiled[1])
-        if not filters:
-            return None
-        return _and(filters)
+        self._filters = _and(filters) if filters else None
+        return self._filters
 
     @staticmethod
     def _needs_database(leaves):
@@ -271,22 +290,16 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             seen |= many
         return False
 
-    def whoosh_query(self):
-        """The whole query: text matched, filters required (not scored)."""
-        if self._compiled is None:
-            text = self.compile_query(self.query)
-            filters = self.filter_query()
-            if filters is None or text is wq.NullQuery:
-                self._compiled = text
-            elif filters is wq.NullQuery:
-                self._compiled = wq.NullQuery
-            elif isinstance(text, wq.Every):
-                self._compiled = filters if not isinstance(filters, wq.Every) else text
-            else:
-                # Filters narrow without scoring (searches run with optimize=False: Whoosh's block
-                # skipping trips an assertion in Require).
-                self._compiled = text if isinstance(filters, wq.Every) else wq.Require(text, filters)
-        return self._compiled
+    def text_query(self, common=frozenset()):
+        """The Whoosh query for the text (what scores), for a generation whose common words
+        are ``common`` (see :mod:`portal.search.phrases`). Filters are applied apart, as a set
+        of documents (:meth:`filter_query`)."""
+        key = common
+        query = self._text_queries.get(key)
+        if query is None:
+            self._common = common
+            query = self._text_queries[key] = self.compile_query(self.query)
+        return query
 
     # Ordering
 

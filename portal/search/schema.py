@@ -8,25 +8,35 @@ for every index and never changes: fields are dynamic, named by role and path.
 ``content_type``                the content types of the object's class and its indexed parents
 ``has_value``                   the paths of filter fields that hold a value (for ``isnull``)
 ``digest``                      a hash of the whole document, stored, to find stale documents
-``t__<path>``                   full text of one SearchField (stemmed), for searches with ``fields=``
-``g__<boost>``                  full text of every SearchField with that boost (positions kept):
-                                what a search without ``fields=`` scores, as Elasticsearch's
-                                ``_all_text_boost_*`` fields; few fields make queries fast
+``t__<path>``                   full text of one SearchField (stemmed, with positions): what
+                                searches score, each field with its SearchField boost
+``s__<path>``                   pairs of consecutive common words of the same text ("risk
+                                manag"), so a phrase of frequent words is a term lookup
+                                (:mod:`portal.search.phrases`)
 ``a__<path>``                   word prefixes of an AutocompleteField
-``f<code>__<path>``             values of a FilterField; ``code`` is the value type (below)
+``e<code>__<path>``             the value of a top-level, single-valued FilterField (one term)
+``f<code>__<path>``             values of any other FilterField (numbers also as coarser
+                                "trie" terms, for ranges); ``code`` is the value type (below)
 ``o__<name>``                   a sort key column, for top-level filter fields and ``pk``
 ==============================  ============================================================
 
 ``<path>`` is the field's attribute name, prefixed by the RelatedFields it sits in, joined with
 ``__`` (``authors__date_of_birth``), like a Django lookup.
+
+Text fields compute their terms with :mod:`portal.search.analysis`'s fast functions instead of
+Whoosh's token stream; the result is the same as the tokenizers give. ``FORMAT`` changes whenever
+what a document becomes changes, so an index written by an older version is rebuilt, not misread.
 """
 
 import datetime
+import re
 import struct
 from decimal import Decimal
+from functools import lru_cache
 
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, IDLIST, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.system import pack_uint
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -35,7 +45,10 @@ from django.utils import timezone
 
 from modelsearch.index import AutocompleteField, FilterField, RelatedFields, SearchField, get_indexed_models
 
-from .analysis import PrefixTokenizer, TextTokenizer
+from .analysis import VALUE_BREAK, PrefixTokenizer, TextTokenizer, text_positions
+
+#: The version of what documents become in the index; bump it when that changes.
+FORMAT = 2
 
 #: Separates the values of a multi-valued string filter field.
 VALUE_SEPARATOR = "\x1f"
@@ -64,20 +77,132 @@ _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _NAIVE_EPOCH = datetime.datetime(1970, 1, 1)
 
 
+def _text(value):
+    return value if isinstance(value, str) else VALUE_BREAK.join(str(v) for v in value)
+
+
+_encoded_positions = {}
+
+
+def _encode_positions(encode, places):
+    # Most words occur once, at one of a few hundred positions: encode each list once.
+    key = places[0] if len(places) == 1 else tuple(places)
+    encoded = _encoded_positions.get(key)
+    if encoded is None:
+        if len(_encoded_positions) > 100_000:
+            _encoded_positions.clear()
+        encoded = _encoded_positions[key] = encode(places)
+    return encoded
+
+
+class PositionsText(TEXT):
+    """Full text with positions (``t__``)."""
+
+    def __init__(self):
+        super().__init__(analyzer=TextTokenizer(), phrase=True)
+
+    def index(self, value, **kwargs):
+        encode = self.format.encode
+        return [
+            (term.encode("utf-8"), len(places), float(len(places)), _encode_positions(encode, places))
+            for term, places in text_positions(_text(value)).items()
+        ]
+
+
+class WordPairs(TEXT):
+    """Pairs of consecutive common words (``s__``), given as a list of pair terms
+    (see :mod:`portal.search.phrases`)."""
+
+    def __init__(self):
+        super().__init__(analyzer=TextTokenizer(), phrase=False)
+
+    def index(self, value, **kwargs):
+        counts = {}
+        for pair in [value] if isinstance(value, str) else value:
+            counts[pair] = counts.get(pair, 0) + 1
+        return [(pair.encode("utf-8"), n, float(n), pack_uint(n)) for pair, n in counts.items()]
+
+
+class Prefixes(TEXT):
+    """Every leading prefix of every word (``a__``), counted."""
+
+    def __init__(self):
+        super().__init__(analyzer=PrefixTokenizer(), phrase=False)
+
+    def index(self, value, **kwargs):
+        return [
+            (term.encode("utf-8"), len(places), float(len(places)), pack_uint(len(places)))
+            for term, places in text_positions(_text(value), prefix=True).items()
+        ]
+
+
+# Whoosh's identifier fields, with the same terms computed without its token stream.
+
+
+class Identifier(ID):
+    """One value, as is."""
+
+    def index(self, value, **kwargs):
+        return [(value.encode("utf-8"), 1, 1.0, b"")]
+
+
+class Keywords(KEYWORD):
+    """Words separated by spaces, as is, counted (Whoosh's ``KEYWORD`` format)."""
+
+    _words = re.compile(r"[^ \t\r\n]+")
+
+    def index(self, value, **kwargs):
+        counts = {}
+        for word in self._words.findall(value):
+            counts[word] = counts.get(word, 0) + 1
+        return [(word.encode("utf-8"), n, float(n), pack_uint(n)) for word, n in counts.items()]
+
+
+class Values(IDLIST):
+    """Values separated by ``VALUE_SEPARATOR``, as is."""
+
+    _values = re.compile(f"[^{VALUE_SEPARATOR}]+")
+
+    def __init__(self):
+        super().__init__(expression=self._values)
+
+    def index(self, value, **kwargs):
+        return [(item.encode("utf-8"), 1, 1.0, b"") for item in set(self._values.findall(value))]
+
+
+class PortalSchema(Schema):
+    """Whoosh's schema, remembering which dynamic field a name belongs to (Whoosh tries every
+    pattern on every lookup, and looks fields up once per posting while writing)."""
+
+    def __getitem__(self, name):
+        cache = self.__dict__.setdefault("_lookup_cache", {})
+        field = cache.get(name)
+        if field is None:
+            field = cache[name] = super().__getitem__(name)
+        return field
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_lookup_cache", None)
+        return state
+
+
 def build_schema():
-    schema = Schema(
-        doc_id=ID(unique=True, stored=True),
-        content_type=KEYWORD(lowercase=False, commas=False, scorable=False),
-        has_value=KEYWORD(lowercase=False, commas=False, scorable=False),
+    schema = PortalSchema(
+        doc_id=Identifier(unique=True, stored=True),
+        content_type=Keywords(lowercase=False, commas=False, scorable=False),
+        has_value=Keywords(lowercase=False, commas=False, scorable=False),
         digest=STORED(),
     )
-    schema.add("t__*", TEXT(analyzer=TextTokenizer(), phrase=False), glob=True)
-    schema.add("g__*", TEXT(analyzer=TextTokenizer(), phrase=True), glob=True)
-    schema.add("a__*", TEXT(analyzer=PrefixTokenizer(), phrase=False), glob=True)
+    schema.add("t__*", PositionsText(), glob=True)
+    schema.add("s__*", WordPairs(), glob=True)
+    schema.add("a__*", Prefixes(), glob=True)
     for code in (INT, DATE, DATETIME, TIME):
         schema.add(f"f{code}__*", NUMERIC(int, bits=64, signed=True, shift_step=8), glob=True)
+        schema.add(f"e{code}__*", NUMERIC(int, bits=64, signed=True, shift_step=0), glob=True)
     schema.add(f"f{FLOAT}__*", NUMERIC(float, shift_step=8), glob=True)
-    schema.add(f"f{STRING}__*", IDLIST(expression=f"[^{VALUE_SEPARATOR}]+"), glob=True)
+    schema.add(f"e{FLOAT}__*", NUMERIC(float, shift_step=0), glob=True)
+    schema.add(f"f{STRING}__*", Values(), glob=True)
     schema.add("o__*", COLUMN(VarBytesColumn()), glob=True)
     return schema
 
@@ -177,15 +302,19 @@ def text_field(path):
     return f"t__{path}"
 
 
-def group_field(boost):
-    return "g__" + f"{float(boost):g}".replace(".", "_").replace("-", "m")
+def pairs_field(path):
+    return f"s__{path}"
 
 
 def prefix_field(path):
     return f"a__{path}"
 
 
-def filter_field(code, path):
+def filter_field(code, path, single=False):
+    """The field of a FilterField's values; ``single``: a top-level, single-valued field, whose
+    numbers need no range terms (its ranges read the sort column)."""
+    if single and code != STRING:
+        return f"e{code}__{path}"
     return f"f{code}__{path}"
 
 
@@ -214,22 +343,24 @@ def _indexed_family(model):
     return [model] + [m for m in get_indexed_models() if m is not model and issubclass(m, model)]
 
 
-def _walk_text_fields(fields, prefix, boost, kind, out, only):
+def _walk_text_fields(fields, prefix, kind, out):
     for field in fields:
         if isinstance(field, RelatedFields):
-            _walk_text_fields(field.fields, f"{prefix}{field.field_name}__", boost, kind, out, only)
+            _walk_text_fields(field.fields, f"{prefix}{field.field_name}__", kind, out)
         elif kind is SearchField and isinstance(field, SearchField):
-            field_boost = float(field.boost or 1.0)
-            name = text_field(prefix + field.field_name) if only else group_field(field_boost)
-            out[name] = max(out.get(name, 0.0), boost * field_boost)
+            path = prefix + field.field_name
+            out[path] = max(out.get(path, 0.0), float(field.boost or 1.0))
         elif kind is AutocompleteField and isinstance(field, AutocompleteField):
-            out[prefix_field(prefix + field.field_name)] = 1.0
+            out[prefix + field.field_name] = 1.0
 
 
-def searchable_fields(model, only=None, autocomplete=False):
-    """{index field name: boost} for a search on ``model`` (and its subclasses).
+@lru_cache(maxsize=1024)
+def searchable_paths(model, only=None, autocomplete=False):
+    """{text path: boost} for a search on ``model`` (and its subclasses): the ``t__``/``s__``
+    fields a search scores, or the ``a__`` fields of an autocomplete search.
 
-    ``only`` restricts the search to some top-level SearchField names, as ``fields=`` does.
+    ``only`` (a frozenset) restricts the search to some top-level SearchField names, as
+    ``fields=`` does.
     """
     kind = AutocompleteField if autocomplete else SearchField
     out = {}
@@ -240,5 +371,5 @@ def searchable_fields(model, only=None, autocomplete=False):
             if autocomplete:
                 # fields= names SearchFields; an autocomplete search uses their prefix fields.
                 fields = [AutocompleteField(f.field_name) for f in fields]
-        _walk_text_fields(fields, "", 1.0, kind, out, only)
+        _walk_text_fields(fields, "", kind, out)
     return out

@@ -3,7 +3,8 @@
 Layout of an index folder (``<PATH>/<root model>/``)::
 
     CURRENT          name of the generation that answers searches, e.g. "g3" (replaced atomically)
-    g3/              a Whoosh index
+    g3/              a Whoosh index, and g3/PORTAL.json: the document format it was written with
+                     and its common words (see :mod:`portal.search.phrases`)
     queue-g3/        changes waiting to be written into g3, one JSON file per save or delete
     REBUILDING       while a rebuild runs: the generation it is building
     state.lock       flock: shared while a writer queues a change, exclusive to start or swap a rebuild
@@ -19,7 +20,11 @@ mid-commit leaves the index at its previous version; the next writer deletes the
 
 A rebuild writes a new generation beside the current one while searches and saves go on; saves
 made meanwhile are queued for both generations, and the new one takes over by one rename of
-CURRENT.
+CURRENT. It writes with :class:`portal.search.writer.BulkWriter`, in several processes for large
+indexes (:mod:`portal.search.rebuild`).
+
+A generation written by an older version of this backend (another ``schema.FORMAT``) is not
+read: the index starts a new, empty generation and logs that it needs a rebuild.
 """
 
 import contextlib
@@ -39,7 +44,10 @@ from whoosh.index import FileIndex, LockError
 from whoosh.reading import SegmentReader
 
 from .documents import to_whoosh
-from .schema import SCHEMA
+from .phrases import common_words
+from .reading import IndexView
+from .schema import FORMAT, SCHEMA
+from .writer import BulkLoad
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +57,11 @@ MERGE_FACTOR = 8
 INLINE_MERGE_LIMIT = 20_000
 #: Queue files older than this are drained by the next search if nobody else did.
 STALE_QUEUE_SECONDS = 2.0
+#: Each generation's format and common words.
+GENERATION_FILE = "PORTAL.json"
 
 _local = threading.local()
+_generation_infos = {}
 
 
 @contextlib.contextmanager
@@ -141,14 +152,26 @@ class IndexStore:
     # Generations
 
     def ensure(self):
-        """Create the folder and an empty first generation on first use."""
-        if self.current_file.exists():
+        """Create the folder and an empty first generation on first use, and a new one if the
+        current generation was written in an older format."""
+        if self.current_file.exists() and self._readable(self.current_file.read_text().strip()):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         with self.state_lock(exclusive=True):
-            if not self.current_file.exists():
-                gen = self._new_generation()
-                _write_atomic(self.current_file, gen)
+            if self.current_file.exists():
+                gen = self.current_file.read_text().strip()
+                if self._readable(gen):
+                    return
+                logger.warning(
+                    "Search index %s was written by an older version; starting it empty. "
+                    "Run manage.py rebuild_modelsearch_index.",
+                    self.folder,
+                )
+            gen = self._new_generation()
+            _write_atomic(self.current_file, gen)
+
+    def _readable(self, gen):
+        return self.generation_info(gen).get("format") == FORMAT
 
     def _new_generation(self):
         numbers = [int(p.name[1:]) for p in self.folder.glob("g*") if p.name[1:].isdigit()]
@@ -156,8 +179,34 @@ class IndexStore:
         path = self.gen_dir(gen)
         path.mkdir()
         FileStorage(str(path)).create_index(SCHEMA)
+        self.set_generation_info(gen, common=())
         self.queue_dir(gen).mkdir(exist_ok=True)
         return gen
+
+    def generation_info(self, gen):
+        """{"format": …, "common": […]} of a generation ({} if it has none)."""
+        path = self.gen_dir(gen) / GENERATION_FILE
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return {}
+        key = (str(path), stat.st_mtime_ns, stat.st_ino)
+        info = _generation_infos.get(key)
+        if info is None:
+            try:
+                info = json.loads(path.read_text())
+            except (OSError, ValueError):
+                return {}
+            info["common"] = frozenset(info.get("common", ()))
+            _generation_infos[key] = info
+        return info
+
+    def set_generation_info(self, gen, common):
+        payload = json.dumps({"format": FORMAT, "common": sorted(common)})
+        _write_atomic(self.gen_dir(gen) / GENERATION_FILE, payload)
+
+    def common_words(self, gen):
+        return self.generation_info(gen).get("common", frozenset())
 
     def current(self):
         self.ensure()
@@ -223,7 +272,7 @@ class IndexStore:
                 for path in files:
                     with contextlib.suppress(FileNotFoundError, ValueError):
                         ops.extend(json.loads(path.read_text()))
-                self._write_ops(writer, ops)
+                self._write_ops(writer, ops, self.common_words(gen))
                 writer.commit(mergetype=tiered_merge)
             except BaseException as error:
                 with contextlib.suppress(Exception):
@@ -244,10 +293,10 @@ class IndexStore:
             return []
 
     @staticmethod
-    def _write_ops(writer, ops):
+    def _write_ops(writer, ops, common):
         for kind, payload in coalesce(ops):
             if kind == "add":
-                writer.update_document(**to_whoosh(payload))
+                writer.update_document(**to_whoosh(payload, common))
             else:
                 writer.delete_by_term("doc_id", payload)
 
@@ -281,30 +330,28 @@ class IndexStore:
 
     # Reading
 
-    def searcher(self):
-        """A searcher on the latest committed state, reused while nothing changed (per thread)."""
+    def view(self):
+        """An :class:`~portal.search.reading.IndexView` of the latest committed state, reused
+        (per thread) while nothing changed."""
         gen = self.current()
-        cache = _local.__dict__.setdefault("searchers", {})
+        cache = _local.__dict__.setdefault("views", {})
         key = str(self.folder)
         entry = cache.get(key)
-        if entry is not None and entry[0] == gen:
-            searcher = entry[1]
-            if not searcher.up_to_date():
-                self._drain_stale(gen)
-                # Not searcher.refresh(): Whoosh's reader reuse adds the old reader's segments to
-                # the new list, bringing back segments a merge removed (and their deleted documents).
-                with contextlib.suppress(Exception):
-                    searcher.close()
-                searcher = self.open(gen).searcher()
-                cache[key] = (gen, searcher)
-            return searcher
-        if entry is not None:
-            with contextlib.suppress(Exception):
-                entry[1].close()
+        if entry is not None and entry[0] == gen and entry[1].searcher.up_to_date():
+            return entry[1]
         self._drain_stale(gen)
-        searcher = self.open(gen).searcher()
-        cache[key] = (gen, searcher)
-        return searcher
+        if entry is not None:
+            # Not searcher.refresh(): Whoosh's reader reuse adds the old reader's segments to
+            # the new list, bringing back segments a merge removed (and their deleted documents).
+            with contextlib.suppress(Exception):
+                entry[1].searcher.close()
+        view = IndexView(self.open(gen).searcher(), common=self.common_words(gen))
+        cache[key] = (gen, view)
+        return view
+
+    def searcher(self):
+        """A Whoosh searcher on the latest committed state (see :meth:`view`)."""
+        return self.view().searcher
 
     def _drain_stale(self, gen):
         """Changes queued by a process that died or gave up waiting are written by the next
@@ -316,19 +363,25 @@ class IndexStore:
 
 
 class Rebuild:
-    """Builds a new generation of an index and swaps it in; see the module docstring."""
+    """Builds a new generation of an index and swaps it in; see the module docstring.
 
-    PARALLEL_FROM = 5000
+    Documents come either through :meth:`add` (written in this process) or as segments that
+    worker processes wrote into the generation (:meth:`add_segments`). The common words of the
+    generation are set first: by :meth:`set_common`, or from the first :data:`SAMPLE_SIZE`
+    documents given to :meth:`add`."""
 
-    def __init__(self, store, limitmb=128, procs=1):
+    SAMPLE_SIZE = 2000
+
+    def __init__(self, store, procs=1):
         self.store = store
-        self.limitmb = limitmb
         self.procs = procs
         self.gen = None
-        self.writer = None
+        self.common = None
+        self.segments = []
+        self.count = 0
+        self._load = None
         self._pending = []
         self._lock_fd = None
-        self.count = 0
 
     def start(self):
         store = self.store
@@ -341,36 +394,45 @@ class Rebuild:
             _write_atomic(store.marker_file, self.gen)
         return self
 
-    def _open_writer(self, procs):
-        self.writer = self.store.open(self.gen).writer(
-            procs=procs, multisegment=procs > 1, limitmb=self.limitmb, timeout=0.0
-        )
+    def index(self):
+        return self.store.open(self.gen)
+
+    def set_common(self, common):
+        self.common = frozenset(common)
+        self.store.set_generation_info(self.gen, self.common)
 
     def add(self, documents):
-        # Small indexes are written by one process; past PARALLEL_FROM documents Whoosh's
-        # multiprocessing writer spreads the analysis over ``procs`` processes.
         for document in documents:
-            if self.writer is None:
-                self._pending.append(document)
-                if len(self._pending) < self.PARALLEL_FROM:
-                    continue
-                self._open_writer(self.procs)
-                pending, self._pending = self._pending, []
-                for item in pending:
-                    self.writer.add_document(**to_whoosh(item))
-            else:
-                self.writer.add_document(**to_whoosh(document))
             self.count += 1
+            if self.common is None:
+                self._pending.append(document)
+                if len(self._pending) >= self.SAMPLE_SIZE:
+                    self._write_pending()
+                continue
+            self._load.add(document)
+
+    def _write_pending(self):
+        if self.common is None:
+            self.set_common(common_words(self._pending))
+        if self._load is None:
+            self._load = BulkLoad(self.index(), self.common)
+        pending, self._pending = self._pending, []
+        for document in pending:
+            self._load.add(document)
+
+    def add_segments(self, segments, count):
+        """Segments written into this generation by other processes, holding ``count`` documents."""
+        self.segments.extend(segments)
+        self.count += count
 
     def finish(self):
         store = self.store
         try:
-            if self.writer is None:
-                self._open_writer(1)
-                for item in self._pending:
-                    self.writer.add_document(**to_whoosh(item))
-                self._pending = []
-            self.writer.commit()
+            self._write_pending()
+            self.segments.extend(self._load.finish())
+            written = list(self.segments)
+            writer = self.index().writer(timeout=60.0, delay=0.05)
+            writer.commit(mergetype=lambda _writer, existing: existing + written)
             with store.state_lock(exclusive=True):
                 store.drain(self.gen, 60.0)
                 _write_atomic(store.current_file, self.gen)
@@ -380,9 +442,9 @@ class Rebuild:
         store.clean_generations()
 
     def abort(self):
-        if self.writer is not None:
+        if self._load is not None:
             with contextlib.suppress(Exception):
-                self.writer.cancel()
+                self._load.cancel()
         with self.store.state_lock(exclusive=True):
             self.store.marker_file.unlink(missing_ok=True)
         self._release()

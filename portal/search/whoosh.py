@@ -33,7 +33,8 @@ from modelsearch.index import class_is_indexed
 
 from . import schema
 from .compiler import WhooshAutocompleteQueryCompiler, WhooshSearchQueryCompiler
-from .documents import build_document
+from .documents import build_document, is_multi_valued, prepare_queryset
+from .rebuild import can_fork, index_in_processes
 from .storage import IndexStore, Rebuild
 
 
@@ -88,7 +89,11 @@ class RebuildingIndex(WhooshIndex):
 
 
 class WhooshIndexRebuilder:
-    """Builds a fresh generation of an index beside the live one, then swaps it in atomically."""
+    """Builds a fresh generation of an index beside the live one, then swaps it in atomically.
+    Past ``PARALLEL_FROM`` objects the objects are read and written by ``REBUILD_PROCS`` worker
+    processes (see :mod:`portal.search.rebuild`)."""
+
+    PARALLEL_FROM = 5000
 
     def __init__(self, index):
         self.index = index
@@ -98,51 +103,90 @@ class WhooshIndexRebuilder:
         self.rebuild = Rebuild(self.index.store, procs=self.index.backend.rebuild_procs).start()
         return RebuildingIndex(self.index, self.rebuild)
 
+    def indexed_objects(self, model):
+        return prepare_queryset(model.get_indexed_objects())
+
+    def index_in_processes(self, models, chunk_size, out=None, label=""):
+        """Index ``models`` with worker processes, or return None to have them indexed here."""
+        procs = self.rebuild.procs
+        if procs < 2 or not can_fork():
+            return None
+        indexed_models = [model for model in models if class_is_indexed(model)]
+        if sum(self.indexed_objects(model).count() for model in indexed_models) < self.PARALLEL_FROM:
+            return None
+        return index_in_processes(
+            self.rebuild, indexed_models, chunk_size, procs, out=out, label=label, queryset_for=self.indexed_objects
+        )
+
     def finish(self):
         self.rebuild.finish()
 
 
 class WhooshSearchResults(BaseSearchResults):
+    """Results: a page from Whoosh's top-N search (or an order by columns), counts and facets
+    from exact sets of document numbers (see :mod:`portal.search.reading`)."""
+
     supports_facet = True
 
-    def _searcher(self):
-        return self.backend.get_index_for_model(self.query_compiler.queryset.model).searcher()
+    def _view(self):
+        return self.backend.get_index_for_model(self.query_compiler.queryset.model).store.view()
 
-    def _matching(self, searcher):
-        """Document numbers matching the query (filters included), in index order."""
-        query = self.query_compiler.whoosh_query()
-        if query is wq.NullQuery:
-            return []
-        return list(searcher.docs_for_query(query))
+    def _allowed(self, view):
+        """The documents the filters allow: a frozenset, or None when nothing is filtered."""
+        filters = self.query_compiler.filter_query()
+        if filters is None:
+            return None
+        return view.filter_docs(filters)
 
-    def _hits(self, searcher):
+    def _matching(self, view):
+        """The exact set of matching documents (text and filters)."""
+        text = self.query_compiler.text_query(view.common)
+        allowed = self._allowed(view)
+        if text is wq.NullQuery or allowed is not None and not allowed:
+            return set()
+        if isinstance(text, wq.Every):
+            return set(allowed if allowed is not None else view.all_docs())
+        matching = view.docs(text)
+        if allowed is not None:
+            matching &= allowed
+        return matching
+
+    def _hits(self, view):
         """[(primary key text, score)] for this slice."""
-        query = self.query_compiler.whoosh_query()
-        if query is wq.NullQuery or (self.stop is not None and self.stop <= self.start):
+        if self.stop is not None and self.stop <= self.start:
             return []
-        order = self.query_compiler.sort_keys()
-        if order is None:
-            # Whoosh's block skipping makes top-N fast but trips an assertion under Require.
-            optimize = not isinstance(query, wq.Require)
-            results = searcher.search(query, limit=self.stop, optimize=optimize)
-            hits = [(hit.docnum, hit.score) for hit in results][self.start : self.stop]
+        compiler = self.query_compiler
+        text = compiler.text_query(view.common)
+        if text is wq.NullQuery:
+            return []
+        order = compiler.sort_keys()
+        if order is not None:
+            order = [(schema.sort_field(name), reverse) for name, reverse in order]
+        searcher = view.searcher
+        if order is None and isinstance(text, wq.Every):
+            # Everything matches equally: index order.
+            docs = sorted(self._matching(view))[self.start : self.stop]
+            hits = [(doc, 1.0) for doc in docs]
+        elif order is None:
+            allowed = self._allowed(view)
+            if allowed is not None and not allowed:
+                return []
+            limit = self.stop if self.stop is not None else max(searcher.doc_count_all(), 1)
+            results = searcher.search(text, limit=limit, filter=allowed, terms=False)
+            hits = [(doc, score) for score, doc in results.top_n][self.start : self.stop]
         else:
-            docs = self._matching(searcher)
-            reader = searcher.reader()
-            for name, reverse in reversed(order):
-                column = schema.sort_field(name)
-                if reader.has_column(column):
-                    values = reader.column_reader(column)
-                    docs.sort(key=values.__getitem__, reverse=reverse)
-            docs = docs[self.start : self.stop]
+            matching = self._matching(view)
+            stop = len(matching) if self.stop is None else self.stop
+            docs = view.first_in_order(order, matching, stop)[self.start :]
             scores = {}
-            if self._score_field and docs:
-                scores = {hit.docnum: hit.score for hit in searcher.search(query, limit=None, optimize=False)}
+            if self._score_field and docs and not isinstance(text, wq.Every):
+                found = searcher.search(text, limit=None, filter=set(docs), terms=False)
+                scores = {doc: score for score, doc in found.top_n}
             hits = [(doc, scores.get(doc, 0.0)) for doc in docs]
         return [(searcher.stored_fields(doc)["doc_id"], float(score or 0.0)) for doc, score in hits]
 
     def _do_search(self):
-        hits = self._hits(self._searcher())
+        hits = self._hits(self._view())
         if not hits:
             return []
         queryset = self.query_compiler.queryset
@@ -163,14 +207,7 @@ class WhooshSearchResults(BaseSearchResults):
         return results
 
     def _do_count(self):
-        searcher = self._searcher()
-        query = self.query_compiler.whoosh_query()
-        if query is wq.NullQuery:
-            total = 0
-        elif isinstance(query, wq.Every):
-            total = searcher.doc_count()
-        else:
-            total = sum(1 for _doc in searcher.docs_for_query(query))
+        total = len(self._matching(self._view()))
         stop = total if self.stop is None else min(total, self.stop)
         return max(0, stop - self.start)
 
@@ -184,25 +221,22 @@ class WhooshSearchResults(BaseSearchResults):
                 f'index.FilterField("{field_name}") to {model.__name__}.search_fields.',
                 field_name=field_name,
             )
-        searcher = self._searcher()
-        matching = set(self._matching(searcher))
+        view = self._view()
+        matching = self._matching(view)
         code = schema.type_code(field, model)
         path = field.get_attname(model)
-        name = schema.filter_field(code, path)
+        name = schema.filter_field(code, path, single=not is_multi_valued(field, model))
         internal = field.get_type(model)
-        reader = searcher.reader()
         counts = Counter()
-        if matching and name in reader.indexed_field_names():
-            fieldobj = searcher.schema[name]
-            for term in fieldobj.sortable_terms(reader, name):
-                count = len(matching.intersection(reader.postings(name, term).all_ids()))
+        if matching:
+            fieldobj = view.searcher.schema[name]
+            for term, docs in view.facet_docs(name).items():
+                count = len(matching & docs)
                 if count:
-                    raw = fieldobj.from_bytes(term)
-                    counts[schema.decode(code, raw, internal)] += count
-        with_value = set(searcher.docs_for_query(wq.Term("has_value", path))) if matching else set()
-        missing = len(matching - with_value)
-        if missing:
-            counts[None] = missing
+                    counts[schema.decode(code, fieldobj.from_bytes(term), internal)] += count
+            missing = len(matching - view.filter_docs(wq.Term("has_value", path)))
+            if missing:
+                counts[None] = missing
         return OrderedDict(counts.most_common())
 
 

@@ -1,0 +1,197 @@
+"""Phrase search: word pairs for common words, positions for the rest ("common grams").
+
+A phrase query must find documents holding its words next to each other, in order. Comparing
+positions is cheap per document but costs something for every document holding all the words,
+and for two frequent words that is most of the index. So, as Lucene's CommonGrams filter does,
+each pair of consecutive words that are both *common* is also indexed as one term in the
+``s__<path>`` field ("risk manag"): a phrase of two common words is one term lookup, and a
+longer phrase is narrowed to the documents holding all its pairs before positions are compared.
+A pair with a rarer word is not indexed: the rare word already narrows the candidates to a few
+documents, whose positions are compared.
+
+Which words are common is decided per generation of an index, when a rebuild starts, from a
+sample of its documents (words in at least :data:`COMMON_FRACTION` of them), and stored with the
+generation (see :mod:`portal.search.storage`): every document of a generation is written with the
+same list, so the query side knows which pairs exist. An index that was never rebuilt has no
+common words and compares positions for every phrase, which is fine while it is small.
+"""
+
+from collections import Counter
+
+from whoosh import query as wq
+from whoosh.matching import IntersectionMatcher, Matcher, NullMatcher, ReadTooFar
+
+from . import schema
+from .analysis import pair_term, text_positions
+
+#: A word is common when it occurs in at least this fraction of the sampled documents.
+COMMON_FRACTION = 0.02
+#: Fewer sampled documents than this give no common words (small indexes need none).
+MIN_SAMPLE = 1000
+#: At most this many common words (the most frequent).
+MAX_COMMON = 2000
+
+
+def common_words(documents):
+    """The common words of a sample of documents (dicts from ``build_document``)."""
+    counts = Counter()
+    sampled = 0
+    for document in documents:
+        sampled += 1
+        words = set()
+        for name, values in document.items():
+            if name.startswith("t__"):
+                words.update(text_positions(schema.VALUE_BREAK.join(values)))
+        counts.update(words)
+    if sampled < MIN_SAMPLE:
+        return frozenset()
+    threshold = COMMON_FRACTION * sampled
+    return frozenset(word for word, count in counts.most_common(MAX_COMMON) if count >= threshold)
+
+
+def indexed_pairs(text, common):
+    """The pair terms indexed for ``text``: consecutive words that are both common."""
+    if not common:
+        return []
+    positions = text_positions(text)
+    by_position = {}
+    for term, places in positions.items():
+        if term in common:
+            for place in places:
+                by_position.setdefault(place, []).append(term)
+    pairs = []
+    for place, firsts in by_position.items():
+        seconds = by_position.get(place + 1)
+        if seconds:
+            pairs.extend(pair_term(first, second) for first in firsts for second in seconds)
+    return pairs
+
+
+class PhraseQuery(wq.Query):
+    """``terms`` on consecutive positions of the text field ``path`` (see the module docstring);
+    ``common`` is the common-word list of the generation being searched."""
+
+    def __init__(self, path, terms, common, boost=1.0):
+        self.path = path
+        self.terms = tuple(terms)
+        self.common = common
+        self.boost = boost
+
+    def __repr__(self):
+        return f"PhraseQuery({self.path!r}, {self.terms!r}, boost={self.boost})"
+
+    def _key(self):
+        return (self.path, self.terms, self.boost)
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other._key() == self._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def is_leaf(self):
+        return True
+
+    def pairs(self):
+        """The indexed pair terms this phrase contains."""
+        common = self.common
+        pairs = zip(self.terms, self.terms[1:], strict=False)
+        return [pair_term(a, b) for a, b in pairs if a in common and b in common]
+
+    def exact_pair(self):
+        """The one pair term that answers this phrase exactly (two common words), or None."""
+        pairs = self.pairs()
+        return pairs[0] if len(self.terms) == 2 and pairs else None
+
+    def estimate_size(self, ixreader):
+        pair = self.exact_pair()
+        if pair is not None:
+            return ixreader.doc_frequency(schema.pairs_field(self.path), pair)
+        return min(ixreader.doc_frequency(schema.text_field(self.path), t) for t in self.terms)
+
+    def matcher(self, searcher, context=None):
+        pair = self.exact_pair()
+        if pair is not None:
+            return wq.Term(schema.pairs_field(self.path), pair, boost=self.boost).matcher(searcher, context)
+        words = [wq.Term(schema.text_field(self.path), t).matcher(searcher, context) for t in self.terms]
+        narrowing = [wq.Term(schema.pairs_field(self.path), p).matcher(searcher, context) for p in self.pairs()]
+        parts = narrowing + words
+        if any(not m.is_active() for m in parts):
+            return NullMatcher()
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = IntersectionMatcher(combined, part)
+        return VerifiedPhraseMatcher(combined, words, self.boost)
+
+
+class VerifiedPhraseMatcher(Matcher):
+    """The documents of ``child`` (an intersection holding the word matchers ``words``) where
+    the words sit on consecutive positions."""
+
+    def __init__(self, child, words, boost=1.0):
+        self.child = child
+        self.words = words
+        self.boost = boost
+        self._find()
+
+    def _consecutive(self):
+        first, *rest = [m.value_as("positions") for m in self.words]
+        later = [set(places) for places in rest]
+        return any(all(start + offset in places for offset, places in enumerate(later, 1)) for start in first)
+
+    def _find(self):
+        child = self.child
+        while child.is_active() and not self._consecutive():
+            child.next()
+
+    def is_active(self):
+        return self.child.is_active()
+
+    def id(self):
+        return self.child.id()
+
+    def next(self):
+        if not self.child.is_active():
+            raise ReadTooFar
+        self.child.next()
+        self._find()
+
+    def skip_to(self, id):
+        if not self.child.is_active():
+            raise ReadTooFar
+        if id > self.child.id():
+            self.child.skip_to(id)
+            self._find()
+
+    def reset(self):
+        self.child.reset()
+        self._find()
+
+    def copy(self):
+        raise NotImplementedError("VerifiedPhraseMatcher is not copied")
+
+    def replace(self, minquality=0):
+        return self if self.is_active() else NullMatcher()
+
+    def all_ids(self):
+        while self.is_active():
+            yield self.id()
+            self.next()
+
+    def supports(self, astype):
+        return False
+
+    def supports_block_quality(self):
+        return False
+
+    def max_quality(self):
+        return self.child.max_quality() * self.boost
+
+    def weight(self):
+        return self.child.weight() * self.boost
+
+    def score(self):
+        return self.child.score() * self.boost
+
+    def children(self):
+        return [self.child]
