@@ -14,7 +14,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from django.contrib.staticfiles import finders
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 
 from tests.factories import (
     CrossLinkFactory,
@@ -133,7 +135,18 @@ def fuzz_data(indexes):
     }
 
 
-def test_fuzzing_the_live_schema_finds_no_server_error_and_no_response_outside_it(fuzz_data):
+@pytest.fixture
+def keep_test_connection():
+    """Calls through the WSGI app end with request_finished, which closes the database connection
+    (and so the test's transaction on PostgreSQL); Django's test client holds that off the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_fuzzing_the_live_schema_finds_no_server_error_and_no_response_outside_it(fuzz_data, keep_test_connection):
     api = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
     checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
     operations = [result.ok() for result in api.get_all_operations()]
