@@ -1,5 +1,6 @@
 """The OpenAPI description: every operation also documents the errors it can answer."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 
@@ -35,3 +36,17 @@ class ApiAutoSchema(AutoSchema):
 def only_api(endpoints, **kwargs):
     """Describe this API only (not the Wagtail admin's internal endpoints)."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
+
+
+class PartnerTokenScheme(OpenApiAuthenticationExtension):
+    """Partner API tokens (``portal/tokens.py``) in the schema: ``Authorization: Bearer <token>``."""
+
+    target_class = "portal.tokens.PartnerTokenAuthentication"
+    name = "partnerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A partner API token: it sees what its owner may see. Without one, TLP:CLEAR only.",
+        }
