@@ -6,7 +6,7 @@ PORT ?= 8000
 # A stamp file records that the venv holds the current requirements.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format check bench bench-search load-data reset-db migrate
+.PHONY: run test lint format check bench bench-search bench-api bench-web load-data reset-db migrate
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,7 +48,13 @@ load-data: migrate
 reset-db:
 	rm -rf var/portal.sqlite3 var/search-index
 
-bench: bench-search
+bench: bench-search bench-api bench-web
 
 bench-search: $(STAMP)
 	$(PY) bench/search_backends.py
+
+bench-api: $(STAMP)
+	$(PY) bench/api.py
+
+bench-web: $(STAMP)
+	$(PY) bench/web.py

@@ -1,0 +1,127 @@
+"""Benchmark of the web pages (not a test): ``python bench/web.py``.
+
+Uses a SQLite database with the curated dataset plus 10,000 generated records (the generator of
+``bench/api.py``), indexed with the portal's default search backend (Whoosh), kept in
+``var/bench-web/`` (``--rebuild`` makes it again). Serves the portal with one gunicorn worker and
+measures, one client request at a time for ``--seconds`` each, requests per second and the
+95th-percentile latency of the home page, a framework page, a finding page, a lesson page, an
+index page with a facet filter, and a faceted search. Prints a table and writes it into
+docs/performance.md between the BENCH-WEB markers.
+
+    python bench/web.py [--seconds 10] [--records 10000] [--rebuild]
+
+Goals on this machine with one worker: p95 under 100 ms for record pages and under 150 ms for
+faceted search.
+"""
+
+import argparse
+import datetime
+import re
+import subprocess
+import sys
+from http.client import HTTPConnection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import api as corpus  # noqa: E402  (the corpus generator and the measuring helpers)
+
+WORK = ROOT / "var" / "bench-web"
+DOC = ROOT / "docs" / "performance.md"
+GOALS = {"record": 100, "search": 150}
+
+
+def environment():
+    env = corpus.environment(WORK)
+    env.update(SEARCH_BACKEND="portal.search.whoosh", SEARCH_INDEX_PATH=str(WORK / "search-index"))
+    return env
+
+
+def prepare(count, rebuild):
+    stamp = WORK / f"corpus-{corpus.VERSION}-{count}"
+    if stamp.exists() and not rebuild:
+        return
+    subprocess.run(["rm", "-rf", str(WORK)], check=True)
+    WORK.mkdir(parents=True)
+    env, python = environment(), sys.executable
+    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([python, "manage.py", "load_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([python, "-c", f"import bench.api as b; b.generate({count})"], cwd=ROOT, env=env, check=True)
+    stamp.touch()
+
+
+CASES = [
+    ("home page", "/", "record"),
+    ("framework page (NIST AI RMF, 95 provisions)", "/frameworks/nist-ai-rmf-1-0/", "record"),
+    ("finding page", "/findings/greshake-2023-indirect-prompt-injection/", "record"),
+    ("lesson page", "/lessons/air-canada-chatbot-bereavement-fare-2024/", "record"),
+    ("findings index, one facet", "/findings/?topic=privacy-and-security", "search"),
+    ("faceted search", "/search/?q=model+safety&sector=finance&kind=finding", "search"),
+    ("search, browse with facets", "/search/?topic=privacy-and-security", "search"),
+]
+
+
+def run(seconds):
+    env = environment()
+    port = corpus.free_port()
+    command = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--workers", "1"]
+    server = subprocess.Popen(command + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+    rows = []
+    try:
+        corpus.wait_for(port)
+        connection = HTTPConnection("127.0.0.1", port, timeout=60)
+        for label, path, goal in CASES:
+            corpus.fetch(connection, path)  # fails loudly on anything but 200
+            rps, p95 = corpus.measure(port, path, seconds)
+            rows.append((label, path, rps, p95, GOALS[goal]))
+            print(f"{label:45} {rps:7.1f} req/s  p95 {p95:6.1f} ms (goal {GOALS[goal]} ms)", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return rows
+
+
+def table(rows, seconds, count):
+    lines = [
+        f"Corpus: the curated dataset plus {count:,} generated records (SQLite, Whoosh search index). "
+        f"One gunicorn worker (sync), one client on the same machine, {seconds:g} s per row after a warm-up; "
+        f"measured {datetime.date.today():%Y-%m-%d}.",
+        "",
+        "| page | URL | req/s | p95 (ms) | goal p95 (ms) | met |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for label, path, rps, p95, goal in rows:
+        lines.append(f"| {label} | `{path}` | {rps:.1f} | {p95:.1f} | {goal} | {'yes' if p95 < goal else 'no'} |")
+    return "\n".join(lines)
+
+
+def write_doc(text):
+    content = DOC.read_text() if DOC.exists() else "# Performance\n"
+    if "<!-- BENCH-WEB -->" not in content:
+        content += (
+            "\n## Web\n\n`bench/web.py` measures the public pages under one gunicorn worker:\n\n"
+            "```sh\n.venv/bin/python bench/web.py            # builds var/bench-web/ once, then measures\n```\n\n"
+            "<!-- BENCH-WEB -->\n<!-- /BENCH-WEB -->\n"
+        )
+    block = f"<!-- BENCH-WEB -->\n{text}\n<!-- /BENCH-WEB -->"
+    DOC.write_text(re.sub(r"<!-- BENCH-WEB -->.*?<!-- /BENCH-WEB -->", lambda _m: block, content, flags=re.S))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    args = parser.parse_args()
+    prepare(args.records, args.rebuild)
+    rows = run(args.seconds)
+    text = table(rows, args.seconds, args.records)
+    print(text)
+    if not args.no_write:
+        write_doc(text)
+
+
+if __name__ == "__main__":
+    main()
