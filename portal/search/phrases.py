@@ -16,9 +16,11 @@ same list, so the query side knows which pairs exist. An index that was never re
 common words and compares positions for every phrase, which is fine while it is small.
 """
 
+from bisect import bisect_left
 from collections import Counter
 
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import IntersectionMatcher, Matcher, NullMatcher, ReadTooFar
 
 from . import schema
@@ -195,3 +197,50 @@ class VerifiedPhraseMatcher(Matcher):
 
     def children(self):
         return [self.child]
+
+
+def _seek(matcher, target):
+    """Move a raw posting matcher to document ``target``; True if the term is there. On Whoosh's
+    block matcher, skips whole blocks and then bisects the block (its ``skip_to`` steps through
+    the block one posting at a time)."""
+    if not isinstance(matcher, W3LeafMatcher):
+        if matcher.is_active() and matcher.id() < target:
+            matcher.skip_to(target)
+        return matcher.is_active() and matcher.id() == target
+    if not matcher.is_active():
+        return False
+    while target > matcher.block_max_id():
+        matcher._next_block()
+        if not matcher.is_active():
+            return False
+    if matcher._ids is None:
+        matcher._read_ids()
+    position = bisect_left(matcher._ids, target, matcher._i)
+    matcher._i = position
+    return position < matcher._blocklength and matcher._ids[position] == target
+
+
+def consecutive_docs(reader, path, terms, docs):
+    """The documents of ``docs`` (sorted document numbers of one segment) where ``terms`` sit on
+    consecutive positions of the text field ``path``."""
+    fieldname = schema.text_field(path)
+    fieldobj = reader.schema[fieldname]
+    matchers = []
+    for term in terms:
+        tbytes = fieldobj.to_bytes(term)
+        if (fieldname, tbytes) not in reader:
+            return []
+        matchers.append(reader._terms.matcher(fieldname, tbytes, fieldobj.format))
+    found = []
+    for doc in docs:
+        places = []
+        for matcher in matchers:
+            if not _seek(matcher, doc):
+                break
+            places.append(matcher.value_as("positions"))
+        else:
+            first, *rest = places
+            later = [set(p) for p in rest]
+            if any(all(start + offset in p for offset, p in enumerate(later, 1)) for start in first):
+                found.append(doc)
+    return found

@@ -345,7 +345,7 @@ class IndexStore:
             # the new list, bringing back segments a merge removed (and their deleted documents).
             with contextlib.suppress(Exception):
                 entry[1].searcher.close()
-        view = IndexView(self.open(gen).searcher(), common=self.common_words(gen))
+        view = IndexView(self.open(gen).searcher(), common=self.common_words(gen), folder=str(self.gen_dir(gen)))
         cache[key] = (gen, view)
         return view
 

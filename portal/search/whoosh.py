@@ -34,6 +34,7 @@ from modelsearch.index import class_is_indexed
 from . import schema
 from .compiler import WhooshAutocompleteQueryCompiler, WhooshSearchQueryCompiler
 from .documents import build_document, is_multi_valued, prepare_queryset
+from .reading import LaneSet
 from .rebuild import can_fork, index_in_processes
 from .storage import IndexStore, Rebuild
 
@@ -123,8 +124,9 @@ class WhooshIndexRebuilder:
 
 
 class WhooshSearchResults(BaseSearchResults):
-    """Results: a page from Whoosh's top-N search (or an order by columns), counts and facets
-    from exact sets of document numbers (see :mod:`portal.search.reading`)."""
+    """Results: counts, facets, orders by a field and the page of a ranked search from
+    per-document vectors (:mod:`portal.search.reading`, :mod:`portal.search.vectors`), or from
+    Whoosh's top-N search for text the vectors cannot rank."""
 
     supports_facet = True
 
@@ -132,57 +134,57 @@ class WhooshSearchResults(BaseSearchResults):
         return self.backend.get_index_for_model(self.query_compiler.queryset.model).store.view()
 
     def _allowed(self, view):
-        """The documents the filters allow: a frozenset, or None when nothing is filtered."""
+        """Presence of the documents the filters allow, or None when nothing is filtered."""
         filters = self.query_compiler.filter_query()
-        if filters is None:
-            return None
-        return view.filter_docs(filters)
+        return None if filters is None else view.filter(filters)
 
     def _matching(self, view):
-        """The exact set of matching documents (text and filters)."""
-        text = self.query_compiler.text_query(view.common)
+        """:class:`~portal.search.vectors.Matches` of the query and filters, or None if nothing
+        can match. Kept on the query compiler, which a slice of these results shares, so the
+        page and the count of one search are computed once."""
+        compiler = self.query_compiler
+        cached = getattr(compiler, "_matching_cache", None)
+        if cached is not None and cached[0] is view:
+            return cached[1]
+        text = compiler.text_query(view.common)
         allowed = self._allowed(view)
-        if text is wq.NullQuery or allowed is not None and not allowed:
-            return set()
-        if isinstance(text, wq.Every):
-            return set(allowed if allowed is not None else view.all_docs())
-        matching = view.docs(text)
-        if allowed is not None:
-            matching &= allowed
+        if text is wq.NullQuery or allowed == 0:
+            matching = None
+        elif isinstance(text, wq.Every):
+            matching = view.everything(allowed)
+        else:
+            matching = view.matches(text, allowed)
+        compiler._matching_cache = (view, matching)
         return matching
 
     def _hits(self, view):
         """[(primary key text, score)] for this slice."""
         if self.stop is not None and self.stop <= self.start:
             return []
+        matching = self._matching(view)
+        if matching is None or not matching.count:
+            return []
         compiler = self.query_compiler
         text = compiler.text_query(view.common)
-        if text is wq.NullQuery:
-            return []
         order = compiler.sort_keys()
-        if order is not None:
-            order = [(schema.sort_field(name), reverse) for name, reverse in order]
         searcher = view.searcher
-        if order is None and isinstance(text, wq.Every):
-            # Everything matches equally: index order.
-            docs = sorted(self._matching(view))[self.start : self.stop]
-            hits = [(doc, 1.0) for doc in docs]
-        elif order is None:
-            allowed = self._allowed(view)
-            if allowed is not None and not allowed:
-                return []
-            limit = self.stop if self.stop is not None else max(searcher.doc_count_all(), 1)
-            results = searcher.search(text, limit=limit, filter=allowed, terms=False)
-            hits = [(doc, score) for score, doc in results.top_n][self.start : self.stop]
-        else:
-            matching = self._matching(view)
-            stop = len(matching) if self.stop is None else self.stop
-            docs = view.first_in_order(order, matching, stop)[self.start :]
+        stop = matching.count if self.stop is None else min(self.stop, matching.count)
+        if order is not None:
+            columns = [(schema.sort_field(name), reverse) for name, reverse in order]
+            docs = view.first_in_order(columns, matching, stop)[self.start :]
             scores = {}
             if self._score_field and docs and not isinstance(text, wq.Every):
                 found = searcher.search(text, limit=None, filter=set(docs), terms=False)
                 scores = {doc: score for score, doc in found.top_n}
             hits = [(doc, scores.get(doc, 0.0)) for doc in docs]
+        elif isinstance(text, wq.Every):
+            # Everything matches equally: index order.
+            hits = [(doc, 1.0) for doc in matching.docs()[self.start : stop]]
+        elif matching.ranked:
+            hits = matching.top(stop)[self.start :]
+        else:
+            results = searcher.search(text, limit=stop, filter=LaneSet(matching), terms=False)
+            hits = [(doc, score) for score, doc in results.top_n][self.start : stop]
         return [(searcher.stored_fields(doc)["doc_id"], float(score or 0.0)) for doc, score in hits]
 
     def _do_search(self):
@@ -207,7 +209,8 @@ class WhooshSearchResults(BaseSearchResults):
         return results
 
     def _do_count(self):
-        total = len(self._matching(self._view()))
+        matching = self._matching(self._view())
+        total = 0 if matching is None else matching.count
         stop = total if self.stop is None else min(total, self.stop)
         return max(0, stop - self.start)
 
@@ -223,20 +226,19 @@ class WhooshSearchResults(BaseSearchResults):
             )
         view = self._view()
         matching = self._matching(view)
+        if matching is None or not matching.count:
+            return OrderedDict()
         code = schema.type_code(field, model)
         path = field.get_attname(model)
         name = schema.filter_field(code, path, single=not is_multi_valued(field, model))
         internal = field.get_type(model)
         counts = Counter()
-        if matching:
-            fieldobj = view.searcher.schema[name]
-            for term, docs in view.facet_docs(name).items():
-                count = len(matching & docs)
-                if count:
-                    counts[schema.decode(code, fieldobj.from_bytes(term), internal)] += count
-            missing = len(matching - view.filter_docs(wq.Term("has_value", path)))
-            if missing:
-                counts[None] = missing
+        for raw, count in view.facet_counts(name, matching).items():
+            if count:
+                counts[schema.decode(code, raw, internal)] += count
+        missing = view.missing_count(path, matching)
+        if missing:
+            counts[None] = missing
         return OrderedDict(counts.most_common())
 
 

@@ -19,6 +19,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from .documents import to_whoosh
+from .vectors import IMPACT_MIN_DOCS, impact_vectors, write_impacts
 
 #: Postings gathered in memory before a segment is written (about 40 bytes each).
 SEGMENT_POSTINGS = 4_000_000
@@ -32,6 +33,7 @@ class BulkWriter(SegmentWriter):
         super().__init__(ix, _lk=False, **kwargs)
         self._postings = {}
         self._lengths = {}
+        self._impacts = {}
         self.posting_count = 0
 
     def add_document(self, **fields):
@@ -97,7 +99,12 @@ class BulkWriter(SegmentWriter):
             fieldwriter.start_field(fieldname, schema[fieldname])
             lengths = self._lengths.get(fieldname)
             for tbytes in sorted(terms):
-                self._write_term(fieldwriter, tbytes, terms[tbytes], lengths, docbase)
+                entry = terms[tbytes]
+                self._write_term(fieldwriter, tbytes, entry, lengths, docbase)
+                if len(entry[0]) >= IMPACT_MIN_DOCS:
+                    vector = impact_vectors(entry[0], entry[1], lengths, docbase, self.docnum - docbase)
+                    if vector is not None:
+                        self._impacts[(fieldname, tbytes)] = vector
             fieldwriter.finish_field()
         fieldwriter.close()
         self._postings = {}
@@ -126,7 +133,10 @@ class BulkWriter(SegmentWriter):
         if not self._added:
             self._close_segment()
             return None
-        return self._finalize_segment()
+        segment = self._finalize_segment()
+        write_impacts(self.storage.folder, segment, self._impacts)
+        self._impacts = {}
+        return segment
 
 
 def _fill_blocks(postwriter, docs, weights, values, lengths, docbase):
