@@ -15,7 +15,7 @@ the database instead and applied to the index as a set of primary keys.
 from whoosh import query as wq
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import F, OrderBy, Subquery
+from django.db.models import F, Model, OrderBy, Subquery
 from django.db.models.functions.datetime import Extract
 from django.db.models.lookups import Lookup
 from django.db.models.sql import Query
@@ -217,6 +217,12 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         value = self._evaluate(value, lookup)
         if value is _NO_VALUE:
             return wq.NullQuery
+        if path == "pk" and lookup in ("exact", "in", "startswith", "prefix"):
+            # The primary key is the document's ``doc_id``.
+            if lookup in ("startswith", "prefix"):
+                return wq.Prefix("doc_id", str(value))
+            keys = {self._pk_text(v) for v in ([value] if lookup == "exact" else value)} - {None}
+            return _or([wq.Term("doc_id", key) for key in sorted(keys)])
         if lookup == "isnull":
             has_value = wq.Every() if path == "pk" else wq.Term("has_value", path)
             return _not(has_value) if value else has_value
@@ -244,6 +250,13 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         if lookup in ("startswith", "prefix") and code == schema.STRING:
             return wq.Prefix(name, schema.encode(code, value))
         return None
+
+    def _pk_text(self, value):
+        if value is None:
+            return None
+        if isinstance(value, Model):
+            value = value.pk
+        return str(self.queryset.model._meta.pk.to_python(value))
 
     def _process_match_none(self):
         return ("q", wq.NullQuery)

@@ -228,24 +228,22 @@ _model_facts = {}
 
 
 def _facts(model):
-    """(content types, primary key code, primary key field name) of a model, computed once."""
+    """(content types, primary key code) of a model, computed once."""
     facts = _model_facts.get(model)
     if facts is None:
-        code = schema.pk_code(model)
-        facts = _model_facts[model] = (schema.content_types(model), code, schema.filter_field(code, "pk", single=True))
+        facts = _model_facts[model] = (schema.content_types(model), schema.pk_code(model))
     return facts
 
 
 def build_document(obj):
-    """The index document for ``obj``, from the search_fields of its own class."""
+    """The index document for ``obj``, from the search_fields of its own class. The primary
+    key is ``doc_id`` (also what filters on it look up) and a sort column."""
     model = type(obj)
-    content_types, code, pk_name = _facts(model)
-    pk = schema.encode(code, obj.pk)
+    content_types, code = _facts(model)
     doc = {
         "doc_id": str(obj.pk),
         "content_type": list(content_types),
-        pk_name: [pk],
-        schema.sort_field("pk"): schema.sort_key(code, pk).hex(),
+        schema.sort_field("pk"): schema.sort_key(code, schema.encode(code, obj.pk)).hex(),
     }
     _fill(doc, plan_for(model), [obj])
     doc["digest"] = hashlib.blake2b(json.dumps(doc, sort_keys=True).encode(), digest_size=12).hexdigest()

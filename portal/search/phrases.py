@@ -18,6 +18,7 @@ common words and compares positions for every phrase, which is fine while it is 
 
 from bisect import bisect_left
 from collections import Counter
+from itertools import accumulate
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -27,7 +28,7 @@ from . import schema
 from .analysis import pair_term, text_positions
 
 #: A word is common when it occurs in at least this fraction of the sampled documents.
-COMMON_FRACTION = 0.02
+COMMON_FRACTION = 0.01
 #: Fewer sampled documents than this give no common words (small indexes need none).
 MIN_SAMPLE = 1000
 #: At most this many common words (the most frequent).
@@ -214,7 +215,9 @@ def _seek(matcher, target):
         if not matcher.is_active():
             return False
     if matcher._ids is None:
-        matcher._read_ids()
+        if matcher._data is None:
+            matcher._read_data()
+        matcher._ids = tuple(accumulate(matcher._data[0]))
     position = bisect_left(matcher._ids, target, matcher._i)
     matcher._i = position
     return position < matcher._blocklength and matcher._ids[position] == target

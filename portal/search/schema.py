@@ -48,7 +48,7 @@ from modelsearch.index import AutocompleteField, FilterField, RelatedFields, Sea
 from .analysis import VALUE_BREAK, PrefixTokenizer, TextTokenizer, text_positions
 
 #: The version of what documents become in the index; bump it when that changes.
-FORMAT = 2
+FORMAT = 3
 
 #: Separates the values of a multi-valued string filter field.
 VALUE_SEPARATOR = "\x1f"

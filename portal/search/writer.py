@@ -23,6 +23,8 @@ from .vectors import IMPACT_MIN_DOCS, impact_vectors, write_impacts
 
 #: Postings gathered in memory before a segment is written (about 40 bytes each).
 SEGMENT_POSTINGS = 4_000_000
+#: Terms with at most this many postings keep them in the term table (most terms are rare).
+INLINE_LIMIT = 8
 
 
 class BulkWriter(SegmentWriter):
@@ -115,8 +117,8 @@ class BulkWriter(SegmentWriter):
         fieldwriter.start_term(tbytes)
         postwriter = fieldwriter._postwriter
         _fill_blocks(postwriter, docs, weights, values, lengths, docbase)
-        if len(docs) == 1:
-            # One posting goes into the term table itself instead of a block of the postings
+        if len(docs) <= INLINE_LIMIT:
+            # A few postings go into the term table itself instead of a block of the postings
             # file (what Whoosh's ``inlinelimit`` is for; its W3 writer calls a method its
             # term info lacks, so that path cannot be switched on).
             terminfo = postwriter._terminfo
