@@ -22,7 +22,7 @@ def shell_blocks():
     return re.findall(r"```sh\n(.*?)```", DOC.read_text(), flags=re.S)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_curl_examples_in_the_api_docs_run_against_a_live_server(live_server, indexes, tmp_path):
     privacy = TopicFactory(slug="privacy-and-security", name="Privacy & security")
     singapore = JurisdictionFactory(code="SG")
