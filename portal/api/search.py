@@ -60,18 +60,26 @@ def _searchable(records):
 
 
 def matching_ids(records, query, order="relevance"):
-    """Primary keys of the records in ``records`` that match ``query``, best (or newest) first."""
+    """Primary keys of the records in ``records`` that match ``query``, best (or newest) first.
+
+    The backend ranks; ordering by date is done on the database over the matched keys, so that it
+    is the same on every backend."""
     base = _searchable(records).only("pk")
-    ordering = ORDERS[order]
     try:
-        if ordering is None:
-            results = base.search(query)
-        else:
-            results = base.order_by(*ordering).search(query, order_by_relevance=False)
-        return [record.pk for record in results]
+        ids = [record.pk for record in base.search(query)]
     except Exception as error:  # a backend's parser or connection: never a server error for a query
         logger.exception("Search failed for %r", query)
         raise SearchError("The search could not run this query. Try simpler words.") from error
+    ordering = ORDERS[order]
+    if ordering is None or not ids:
+        return ids
+    rows = []
+    for chunk in _chunks(ids):
+        rows += RecordPage.objects.filter(pk__in=chunk).values_list("pk", "publication_date", "title")
+    descending = ordering[0].startswith("-")
+    rows.sort(key=lambda row: row[2])  # then by title, A to Z
+    rows.sort(key=lambda row: row[1], reverse=descending)
+    return [row[0] for row in rows]
 
 
 def query_terms(query):

@@ -1,5 +1,7 @@
 """search/: ranking, highlights, facets and suggestions, over records the caller may see only."""
 
+import datetime
+
 import pytest
 
 from tests.factories import FindingFactory, LessonFactory, TopicFactory
@@ -14,12 +16,14 @@ def searchable(indexes):
         parent=indexes["finding"],
         title="Multilingual jailbreaks of chat models",
         summary="Harmful requests translated into Zulu got past the refusal training.",
+        publication_date=datetime.date(2023, 10, 1),
         topics=[jailbreak],
     )
     FindingFactory(
         parent=indexes["finding"],
         title="Refusal rates in twelve languages",
         summary="Models refused less often in low-resource languages; jailbreaks were common.",
+        publication_date=datetime.date(2024, 6, 1),
     )
     LessonFactory(parent=indexes["lesson"], title="A chatbot promised a refund", summary="A tribunal ruled on it.")
     FindingFactory(
@@ -37,11 +41,20 @@ def search(client, status=200, **params):
     return response.json()
 
 
-def test_search_ranks_title_matches_first_and_counts_only_visible_records(client, searchable):
+def test_search_finds_and_counts_only_records_the_caller_may_see(client, searchable):
     body = search(client, q="jailbreaks")
     assert body["total"] == 2
-    assert body["results"][0]["title"] == "Multilingual jailbreaks of chat models"
+    assert {r["title"] for r in body["results"]} == {
+        "Multilingual jailbreaks of chat models",
+        "Refusal rates in twelve languages",
+    }
     assert "Secret" not in str(body)
+
+
+def test_search_orders_by_date_when_asked(client, searchable):
+    oldest_first = ["Multilingual jailbreaks of chat models", "Refusal rates in twelve languages"]
+    assert [r["title"] for r in search(client, q="jailbreaks", order="published")["results"]] == oldest_first
+    assert [r["title"] for r in search(client, q="jailbreaks", order="-published")["results"]] == oldest_first[::-1]
 
 
 def test_search_highlights_matches_in_title_and_summary(client, searchable):
@@ -65,7 +78,10 @@ def test_facets_count_matching_visible_records(client, searchable):
     facets = search(client, q="jailbreaks")["facets"]
     assert facets["kind"] == [{"value": "finding", "label": "Finding", "count": 2}]
     assert facets["topic"] == [{"value": "jailbreak", "label": "Jailbreaks", "count": 1}]  # not 2: one is AMBER
-    assert facets["year"] == [{"value": "2024", "label": "2024", "count": 2}]
+    assert facets["year"] == [
+        {"value": "2024", "label": "2024", "count": 1},
+        {"value": "2023", "label": "2023", "count": 1},
+    ]
 
 
 def test_filters_narrow_search_results(client, searchable):
