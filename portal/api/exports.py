@@ -110,6 +110,13 @@ def record_batches(records, request, ordering, serializer_class):
 
 
 def stream(records, request, ordering, serializer_class, fmt):
+    from portal import audit
+    from portal.models import AuditEntry, PartnerToken
+
+    token = request.auth if isinstance(request.auth, PartnerToken) else None
+    audit.record(
+        AuditEntry.Action.EXPORT, request=request, token=token, target=request.get_full_path()[:300], format=fmt
+    )
     if fmt == "csv":
         extra = kind_columns()
         header = COMMON_COLUMNS + [f"{kind}.{name}" for kind, name in extra]

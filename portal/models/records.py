@@ -136,6 +136,7 @@ class RecordPage(Page):
         help_text="The full text: headings, paragraphs, quotations, notes and figures.",
     )
     publication_date = models.DateField(
+        db_index=True,
         help_text="When the source itself was published or issued (not when it was added to this portal).",
     )
     organisations = ParentalManyToManyField(
@@ -214,7 +215,7 @@ class RecordPage(Page):
     kind_label = "Record"
 
     search_fields = Page.search_fields + [
-        index.SearchField("summary", boost=2),
+        index.SearchField("summary", boost=1.5),  # title (boost 2, from Page) > summary > body
         index.SearchField("body"),
         index.FilterField("publication_date"),
         index.RelatedFields("topics", [index.SearchField("name")]),

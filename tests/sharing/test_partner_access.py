@@ -245,3 +245,13 @@ def test_production_settings_pass_the_deployment_checks():
         timeout=60,
     )
     assert hasher.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_api_exports_are_audited_with_the_token_that_made_them(client, partner, indexes):
+    FindingFactory(parent=indexes["finding"])
+    _, plaintext = create_token(partner, "nightly export")
+    response = client.get("/api/v1/records/?format=jsonl", HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    entry = AuditEntry.objects.get(action="export")
+    assert entry.user == partner and entry.token_name == "nightly export" and entry.detail["format"] == "jsonl"
