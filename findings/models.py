@@ -55,8 +55,7 @@ class FindingPage(RecordPage):
     )
     systems_examined = models.TextField(
         blank=True,
-        help_text="The AI systems or models studied, one per line, with versions where known "
-        "(e.g. GPT-4 (2023-03)).",
+        help_text="The AI systems or models studied, one per line, with versions where known (e.g. GPT-4 (2023-03)).",
     )
     severity = models.CharField(
         max_length=20,
@@ -130,9 +129,7 @@ class FindingPage(RecordPage):
 class LessonPage(RecordPage):
     """What an organisation learned from deploying, operating or failing with an AI system."""
 
-    context = models.TextField(
-        help_text="The setting: who ran which system, for what, and under which rules."
-    )
+    context = models.TextField(help_text="The setting: who ran which system, for what, and under which rules.")
     what_happened = models.TextField(help_text="The events, in order, as far as the public record shows.")
     impact = models.TextField(blank=True, help_text="Who or what was affected, and how much.")
     what_worked = models.TextField(blank=True, help_text="Responses or safeguards that helped.")

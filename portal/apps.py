@@ -6,8 +6,6 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
-        # Signal receivers: the audit log records sign-ins and sign-in failures.
-        from portal import audit  # noqa: F401
-
-        # Signal receivers: the change log read by the API's change feed.
-        from portal import changes  # noqa: F401
+        # Signal receivers: the audit log (sign-ins, sign-in failures) and the
+        # change log read by the API's change feed.
+        from portal import audit, changes  # noqa: F401
