@@ -22,7 +22,10 @@ run: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py load_demo
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-# Set up and run the whole test suite (SQLite, or the database in DATABASE_URL).
+# Set up and run the whole test suite (SQLite, or the database in DATABASE_URL), one worker per
+# CPU core (pytest-xdist; each worker has its own test database and search index folder).
+# PYTEST_ARGS="-n 0 -x" runs it in one process and stops at the first failure.
+PYTEST_ARGS ?= -n auto
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -1,6 +1,7 @@
 """Governance frameworks and their provisions."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
 from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -176,6 +177,8 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
     def compare_picker(self, request):
         """The 'compare with' form on a framework page lands here: go to the chosen comparison."""
         other = request.GET.get("with", "")
+        if not slug_re.match(other):  # also keeps NUL bytes away from PostgreSQL
+            raise Http404
         if not FrameworkPage.objects.visible_to(request.user).filter(slug=other).exclude(pk=self.pk).exists():
             raise Http404
         return redirect(self.url + self.reverse_subpage("compare", args=(other,)))

@@ -13,20 +13,31 @@ CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    """Chromium, started for each test after the database is set up.
+
+    Playwright's sync API runs the test in another context (contextvars), where Django opens new
+    database connections. Those lack the snapshot that serialized_rollback restores after a
+    transactional test, so a browser started once per session made every browser test after the
+    first transactional one see an empty database. Started per test, the restore has already run
+    on the usual connection; the connections opened under Playwright are closed before it stops.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium; CI installs it)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("playwright is not installed (make test installs requirements-dev.txt)")
+    from django.db import connections
+
     # Playwright's sync API runs an event loop; Django must allow ORM calls in tests around it.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield browser
         browser.close()
+        connections.close_all()
 
 
 @pytest.fixture
