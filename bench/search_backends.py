@@ -246,12 +246,18 @@ def worker(config, n):
             started_q = time.perf_counter()
             run(backend)
             timings[kind].append((time.perf_counter() - started_q) * 1000)
-        hostile = []
+        hostile, hostile_errors = [], set()
+        from django.db import transaction
+
         from modelsearch.test.testapp.models import Book
 
         for text in HOSTILE * 5:
             started_q = time.perf_counter()
-            _page(backend.search(text, Book))
+            try:
+                with transaction.atomic():  # an error must not break the connection for the next query
+                    _page(backend.search(text, Book))
+            except Exception as error:  # a backend that fails on hostile text is a finding, not a crash
+                hostile_errors.add(f"{type(error).__name__} on {text[:12]!r}")
             hostile.append((time.perf_counter() - started_q) * 1000)
         result = {
             "config": config,
@@ -261,6 +267,7 @@ def worker(config, n):
             "size_mb": size / 1e6,
             "latency": {k: _percentiles(v) for k, v in timings.items()},
             "hostile_p99": _percentile(hostile, 99),
+            "hostile_errors": sorted(hostile_errors),
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
         print("RESULT " + json.dumps(result))
@@ -310,8 +317,14 @@ def table(results):
     for r in results:
         cells = [r["config"], f"{r['n']:,}", f"{r['docs_per_s']:,.0f}", f"{r['size_mb']:.1f}", f"{r['peak_mb']:.0f}"]
         cells += [f"{r['latency'][k]['p50']:.1f} / {r['latency'][k]['p95']:.1f}" for k in QUERY_TYPES]
-        cells.append(f"{r['hostile_p99']:.1f}")
+        errors = r.get("hostile_errors") or []
+        cells.append(f"{r['hostile_p99']:.1f}" + (f" ({len(errors)} raised)" if errors else ""))
         lines.append("| " + " | ".join(cells) + " |")
+    notes = [
+        f"* {r['config']} N={r['n']:,}: {'; '.join(r['hostile_errors'])}" for r in results if r.get("hostile_errors")
+    ]
+    if notes:
+        lines += ["", "Hostile query texts that raised an exception:", *notes]
     return "\n".join(lines)
 
 
@@ -364,7 +377,7 @@ def main():
                 print(f"bench: {config} N={n} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
                 continue
             results.append(json.loads(lines[-1][len("RESULT ") :]))
-            print(table(results[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+            print(table(results[-1:]).splitlines()[2], file=sys.stderr, flush=True)
     text = table(results)
     print(text)
     if not args.no_record:

@@ -20,6 +20,8 @@ class HomePage(Page):
     )
 
     max_count = 1
+    #: the home page lists this many frameworks by title, then links to the frameworks index
+    FRAMEWORKS_SHOWN = 20
     parent_page_types = ["wagtailcore.Page"]
     subpage_types = ["frameworks.FrameworkIndexPage", "findings.FindingIndexPage", "findings.LessonIndexPage"]
 
@@ -36,6 +38,11 @@ class HomePage(Page):
         context["latest_lessons"] = (
             kinds["lesson"].objects.visible_to(request.user).order_by(*newest)[: self.latest_count]
         )
-        context["frameworks"] = kinds["framework"].objects.visible_to(request.user).order_by("title")
+        frameworks = kinds["framework"].objects.visible_to(request.user).order_by("title")
+        context["frameworks"] = frameworks[: self.FRAMEWORKS_SHOWN]
+        context["framework_count"] = frameworks.count()
+        from frameworks.models import FrameworkIndexPage
+
+        context["framework_index"] = self.get_children().live().type(FrameworkIndexPage).first()
         context["record_count"] = records.count()
         return context

@@ -29,6 +29,18 @@ def test_home_page_lists_latest_findings_lessons_and_frameworks(client, indexes)
         assert title in content
 
 
+def test_home_page_lists_the_first_frameworks_by_title_and_links_to_all(client, indexes, monkeypatch):
+    from portal.models import HomePage
+
+    monkeypatch.setattr(HomePage, "FRAMEWORKS_SHOWN", 2)
+    for title in ("Charlie framework", "Alpha framework", "Bravo framework"):
+        FrameworkFactory(parent=indexes["framework"], title=title)
+    content = client.get("/").content.decode()
+    assert "Alpha framework" in content and "Bravo framework" in content
+    assert "Charlie framework" not in content
+    assert 'href="/frameworks/">All 3 frameworks</a>' in content
+
+
 def test_framework_page_shows_provisions_with_anchors_in_outline_order(client, indexes):
     framework = FrameworkFactory(parent=indexes["framework"], slug="nist-ai-rmf", version="1.0")
     ProvisionFactory(framework=framework, code="GOVERN", title="Govern", level=1, sort_order=0)
