@@ -9,8 +9,6 @@ from pathlib import Path
 
 import dj_database_url
 
-from django.core.exceptions import ImproperlyConfigured
-
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -36,7 +34,10 @@ def _secret_key():
     if key:
         return key
     if not DEBUG:
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development).")
+        # No key: commands that sign nothing (migrate, makemigrations, import_records) still run;
+        # anything that signs (sessions, CSRF, password reset) raises Django's ImproperlyConfigured,
+        # and portal/wsgi.py refuses to serve at all.
+        return ""
     # Local development only: a random key kept in var/ so sessions survive restarts.
     key_file = VAR_DIR / "dev-secret-key"
     if not key_file.exists():

@@ -214,6 +214,25 @@ def test_public_pages_send_a_strict_content_security_policy(client, indexes):
     assert "default-src 'self'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
 
 
+def test_without_a_secret_key_commands_that_sign_nothing_run_but_the_site_is_not_served():
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DJANGO_DEBUG")}
+    env.update(DJANGO_SETTINGS_MODULE="portal.settings.base")
+    command = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert command.returncode == 0, command.stdout + command.stderr
+    serving = subprocess.run(
+        [sys.executable, "-c", "import portal.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert serving.returncode != 0
+    assert "Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development)." in serving.stderr
+
+
 def test_production_settings_pass_the_deployment_checks():
     env = dict(
         os.environ,
