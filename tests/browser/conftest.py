@@ -10,6 +10,18 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+NO_CHROMIUM = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium; CI installs it)"
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Every browser test skips, with the reason, on a machine without Chromium."""
+    for item in items:
+        if item.path.parent == Path(__file__).parent:
+            item.add_marker(NO_CHROMIUM)
+
+
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 
 
@@ -23,12 +35,8 @@ def browser():
     first transactional one see an empty database. Started per test, the restore has already run
     on the usual connection; the connections opened under Playwright are closed before it stops.
     """
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium; CI installs it)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (make test installs requirements-dev.txt)")
+    from playwright.sync_api import sync_playwright
+
     from django.db import connections
 
     # Playwright's sync API runs an event loop; Django must allow ORM calls in tests around it.
