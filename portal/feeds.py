@@ -10,6 +10,7 @@ portal record was published; its ``id`` is the record's UUID as a URN, so it sur
 """
 
 import datetime
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -107,7 +108,7 @@ def entry_for(record, request):
     )
 
 
-class RecordFeed(Feed):
+class RecordFeed(Feed, ABC):
     """What every portal feed shares. Subclasses say which records (``records``) and describe the
     feed (``title``, ``link``, ``subtitle``)."""
 
@@ -123,8 +124,9 @@ class RecordFeed(Feed):
     def get_object(self, request, *args, **kwargs):
         return FeedContext(request=request)
 
+    @abstractmethod
     def records(self, context):
-        raise NotImplementedError
+        """The records this feed draws from (visible to the context's visitor)."""
 
     def items(self, context):
         return [entry_for(record, context.request) for record in newest_records(self.records(context))]

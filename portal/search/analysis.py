@@ -17,6 +17,7 @@ calls them while indexing; the query side calls :func:`query_units` instead.
 
 import re
 import unicodedata
+from abc import ABC, abstractmethod
 from functools import lru_cache
 
 from whoosh.analysis import Token, Tokenizer
@@ -89,7 +90,7 @@ def _spans(text):
             yield "word", match.group("word"), match.start(), match.end()
 
 
-class _PortalTokenizer(Tokenizer):
+class _PortalTokenizer(Tokenizer, ABC):
     """Shared machinery of the two analyzers; subclasses choose what a word becomes."""
 
     def __eq__(self, other):
@@ -98,9 +99,9 @@ class _PortalTokenizer(Tokenizer):
     def __hash__(self):
         return hash(self.__class__.__name__)
 
+    @abstractmethod
     def word_forms(self, word, removestops):
         """The terms a (folded) word becomes, all at one position; empty if it is dropped."""
-        raise NotImplementedError
 
     def __call__(
         self,

@@ -170,9 +170,6 @@ class VerifiedPhraseMatcher(Matcher):
         self.child.reset()
         self._find()
 
-    def copy(self):
-        raise NotImplementedError("VerifiedPhraseMatcher is not copied")
-
     def replace(self, minquality=0):
         return self if self.is_active() else NullMatcher()
 
