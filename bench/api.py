@@ -22,6 +22,7 @@ portal's URLs plus the hand-written views.
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -722,23 +723,24 @@ def wait_for(port, timeout=60):
     raise RuntimeError("gunicorn did not start")
 
 
+@contextlib.contextmanager
+def serve(app, env):
+    """Serve ``app`` (a WSGI path) with one sync gunicorn worker on a free port; yields the port."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", app, "--workers", "1", "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(command + ["--log-level", "warning"], cwd=ROOT, env=env)
+    try:
+        wait_for(port)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def run(seconds, count):
     env = environment()
     env["PORTAL_BENCH_SERVE"] = "1"
-    port = free_port()
-    gunicorn = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "bench.api:application",
-        "--workers",
-        "1",
-        "--bind",
-        f"127.0.0.1:{port}",
-    ]
-    server = subprocess.Popen(gunicorn + ["--log-level", "warning"], cwd=ROOT, env=env)
-    try:
-        wait_for(port)
+    with serve("bench.api:application", env) as port:
         connection = HTTPConnection("127.0.0.1", port, timeout=60)
         first = json.loads(fetch(connection, "/api/v1/records/?page_size=1"))["results"][0]["uuid"]
         query = urllib.parse.urlencode({"q": "multilingual refusal", "page_size": 20})
@@ -767,9 +769,6 @@ def run(seconds, count):
                 f"p95 {hand_p95:6.1f} ms | ratio {api_rps / hand_rps:.2f}",
                 flush=True,
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return rows
 
 

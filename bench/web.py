@@ -64,21 +64,14 @@ CASES = [
 
 def run(seconds):
     env = environment()
-    port = corpus.free_port()
-    command = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--workers", "1"]
-    server = subprocess.Popen(command + ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
     rows = []
-    try:
-        corpus.wait_for(port)
+    with corpus.serve("portal.wsgi:application", env) as port:
         connection = HTTPConnection("127.0.0.1", port, timeout=60)
         for label, path, goal in CASES:
             corpus.fetch(connection, path)  # fails loudly on anything but 200
             rps, p95 = corpus.measure(port, path, seconds)
             rows.append((label, path, rps, p95, GOALS[goal]))
             print(f"{label:45} {rps:7.1f} req/s  p95 {p95:6.1f} ms (goal {GOALS[goal]} ms)", flush=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return rows
 
 
