@@ -62,12 +62,13 @@ CASES = [
 ]
 
 
-def run(seconds):
+def run(seconds, only=""):
     env = environment()
     rows = []
+    cases = [case for case in CASES if only in case[0]]
     with corpus.serve("portal.wsgi:application", env) as port:
         connection = HTTPConnection("127.0.0.1", port, timeout=60)
-        for label, path, goal in CASES:
+        for label, path, goal in cases:
             corpus.fetch(connection, path)  # fails loudly on anything but 200
             rps, p95 = corpus.measure(port, path, seconds)
             rows.append((label, path, rps, p95, GOALS[goal]))
@@ -107,12 +108,13 @@ def main():
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
     args = parser.parse_args()
     prepare(args.records, args.rebuild)
-    rows = run(args.seconds)
+    rows = run(args.seconds, args.only)
     text = table(rows, args.seconds, args.records)
     print(text)
-    if not args.no_write:
+    if not args.no_write and not args.only:
         write_doc(text)
 
 

@@ -37,7 +37,6 @@ def _words(text):
 
 def similar_records(record, user, limit=5):
     """Up to ``limit`` records related to ``record`` that ``user`` may see, best first."""
-    visible = RecordPage.objects.visible_to(user).exclude(pk=record.pk)
     found = {}
 
     def suggest(pk, weight, reason):
@@ -53,7 +52,8 @@ def similar_records(record, user, limit=5):
     if provisions or targets:
         shared = (
             CrossLink.objects.filter(Q(target_provision__in=provisions) | Q(target__in=targets, target_provision=None))
-            .filter(source__in=visible)
+            .filter(RecordPage.objects.visible_through(user, "source"))
+            .exclude(source=record)
             .values_list("source_id", "link_type", "target_provision__code", "target__title")[:MAX_CANDIDATES]
         )
         labels = dict(LinkType.choices)
@@ -69,7 +69,8 @@ def similar_records(record, user, limit=5):
         term_column = f"{m2m.m2m_reverse_field_name()}_id"
         rows = (
             m2m.remote_field.through.objects.filter(**{f"{term_column}__in": terms})
-            .filter(recordpage__in=visible)
+            .filter(RecordPage.objects.visible_through(user, "recordpage"))
+            .exclude(recordpage=record)
             .values_list("recordpage_id", term_column)[:MAX_CANDIDATES]
         )
         for record_id, term_id in rows:

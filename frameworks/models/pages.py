@@ -148,8 +148,12 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
         context = super().get_context(request, *args, **kwargs)
         context["provision_tree"] = self.provision_tree()
         context["crosswalk_partners"] = Crosswalk.partners_of(self, request.user)
-        context["other_frameworks"] = (
-            FrameworkPage.objects.visible_to(request.user).exclude(pk=self.pk).order_by("title")
+        # (slug, title) pairs for the "compare with" picker: no page objects for a long list.
+        context["other_frameworks"] = list(
+            FrameworkPage.objects.visible_to(request.user)
+            .exclude(pk=self.pk)
+            .order_by("title")
+            .values_list("slug", "title")
         )
         return context
 
@@ -206,7 +210,7 @@ def evidence_counts(framework, user):
     kinds = {ContentType.objects.get_for_model(model).pk: kind for kind, model in RecordPage.kind_models().items()}
     rows = (
         CrossLink.objects.filter(target=framework, target_provision__isnull=False)
-        .filter(source__in=RecordPage.objects.visible_to(user))
+        .filter(RecordPage.objects.visible_through(user, "source"))
         .order_by()
         .values_list("target_provision", "source__content_type")
         .annotate(n=Count("source", distinct=True))

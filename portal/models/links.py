@@ -125,7 +125,7 @@ def grouped_links(record, user):
     from .records import RecordPage
 
     links = (
-        CrossLink.objects.filter(source=record, target__in=RecordPage.objects.visible_to(user))
+        CrossLink.objects.filter(RecordPage.objects.visible_through(user, "target"), source=record)
         .select_related("target", "target_provision")
         .order_by("sort_order", "pk")
     )
@@ -138,7 +138,7 @@ def grouped_backlinks(record, user):
     from .records import RecordPage
 
     links = (
-        CrossLink.objects.filter(target=record, source__in=RecordPage.objects.visible_to(user))
+        CrossLink.objects.filter(RecordPage.objects.visible_through(user, "source"), target=record)
         .select_related("source", "target_provision")
         .order_by("source__title", "pk")
     )
