@@ -5,8 +5,11 @@ files past ``limitmb``), and then, posting by posting, reads each document's fie
 from the column file it has just written. For a rebuild that is most of the time spent.
 :class:`BulkWriter` is that writer with a different posting pool: postings are gathered per term
 in memory, in document order, so only the distinct terms are sorted; field lengths are kept in
-memory; and each term's postings go to Whoosh's own postings writer in one pass. The segment it
-writes is an ordinary Whoosh segment (same codec, same files).
+memory; and each term's postings go to Whoosh's own postings writer in one pass. A term's
+postings are one flat list (document, weight, value, document, weight, value…): one list
+operation per posting, and less memory than three arrays for the many terms that occur once.
+Terms with a few postings get their term info filled in directly. The segment it writes is an
+ordinary Whoosh segment (same codec, same files).
 
 A rebuild hands documents to :class:`BulkLoad`, which starts a new segment every
 ``segment_postings`` postings, so memory stays bounded however large the index.
@@ -14,6 +17,7 @@ A rebuild hands documents to :class:`BulkLoad`, which starts a new segment every
 
 from array import array
 
+from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
@@ -21,7 +25,7 @@ from whoosh.writing import SegmentWriter
 from .documents import to_whoosh
 from .vectors import IMPACT_MIN_DOCS, impact_vectors, write_impacts
 
-#: Postings gathered in memory before a segment is written (about 40 bytes each).
+#: Postings gathered in memory before a segment is written (about 60 bytes each).
 SEGMENT_POSTINGS = 4_000_000
 #: Terms with at most this many postings keep them in the term table (most terms are rare).
 INLINE_LIMIT = 8
@@ -64,10 +68,9 @@ class BulkWriter(SegmentWriter):
                 for tbytes, freq, weight, vbytes in items:
                     entry = terms.get(tbytes)
                     if entry is None:
-                        entry = terms[tbytes] = (array("I"), array("f"), [])
-                    entry[0].append(docnum)
-                    entry[1].append(weight)
-                    entry[2].append(vbytes)
+                        terms[tbytes] = [docnum, weight, vbytes]
+                    else:
+                        entry += (docnum, weight, vbytes)
                     length += freq
                 if not field.scorable:
                     length = 0
@@ -101,7 +104,9 @@ class BulkWriter(SegmentWriter):
             fieldwriter.start_field(fieldname, schema[fieldname])
             lengths = self._lengths.get(fieldname)
             for tbytes in sorted(terms):
-                entry = terms[tbytes]
+                flat = terms[tbytes]
+                # Weights as Whoosh's postings writer keeps them (32-bit floats).
+                entry = (array("I", flat[0::3]), array("f", flat[1::3]), flat[2::3])
                 self._write_term(fieldwriter, tbytes, entry, lengths, docbase)
                 if len(entry[0]) >= IMPACT_MIN_DOCS:
                     vector = impact_vectors(entry[0], entry[1], lengths, docbase, self.docnum - docbase)
@@ -114,21 +119,29 @@ class BulkWriter(SegmentWriter):
     @staticmethod
     def _write_term(fieldwriter, tbytes, entry, lengths, docbase):
         docs, weights, values = entry
-        fieldwriter.start_term(tbytes)
-        postwriter = fieldwriter._postwriter
-        _fill_blocks(postwriter, docs, weights, values, lengths, docbase)
         if len(docs) <= INLINE_LIMIT:
             # A few postings go into the term table itself instead of a block of the postings
             # file (what Whoosh's ``inlinelimit`` is for; its W3 writer calls a method its
-            # term info lacks, so that path cannot be switched on).
-            terminfo = postwriter._terminfo
-            terminfo.add_block(postwriter)
+            # term info lacks, so that path cannot be switched on). Most terms are rare, so the
+            # term info is filled in directly: the statistics Whoosh's postings writer would
+            # gather for one block (see _fill_blocks), without the writer.
+            minlength, maxlength = _length_range(docs, lengths, docbase)
+            terminfo = W3TermInfo(
+                weight=sum(weights),
+                df=len(docs),
+                minlength=minlength,
+                maxlength=maxlength or 0,
+                maxweight=max(0, max(weights)),
+                minid=docs[0],
+                maxid=docs[-1],
+            )
             # Every value, empty ones too: Whoosh's list matcher pairs ids with values.
-            terminfo.set_inlined(postwriter._ids, postwriter._weights, values)
-            postwriter._terminfo = None
+            terminfo.set_inlined(docs, weights, values)
             fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + tbytes, terminfo.to_bytes())
-        else:
-            fieldwriter.finish_term()
+            return
+        fieldwriter.start_term(tbytes)
+        _fill_blocks(fieldwriter._postwriter, docs, weights, values, lengths, docbase)
+        fieldwriter.finish_term()
 
     def finish(self):
         """Write the segment and return it (a Whoosh ``Segment``), or None if it is empty."""
@@ -155,13 +168,22 @@ def _fill_blocks(postwriter, docs, weights, values, lengths, docbase):
         postwriter._weights = block_weights
         postwriter._values = [v for v in values[start : start + size] if v]
         postwriter._maxweight = max(0, max(block_weights))
-        if lengths is not None:
-            end = len(lengths)
-            present = [lengths[d - docbase] for d in ids if d - docbase < end]
-            present = [b for b in present if b]
-            if present:
-                postwriter._minlength = byte_to_length(min(present))
-                postwriter._maxlength = byte_to_length(max(present))
+        minlength, maxlength = _length_range(ids, lengths, docbase)
+        if minlength is not None:
+            postwriter._minlength = minlength
+            postwriter._maxlength = maxlength
+
+
+def _length_range(docs, lengths, docbase):
+    """(shortest, longest) field length of the documents ``docs``, as Whoosh's length column
+    gives them back, or (None, None) if none of them has a length."""
+    if lengths is None:
+        return None, None
+    end = len(lengths)
+    present = [b for b in [lengths[d - docbase] for d in docs if d - docbase < end] if b]
+    if not present:
+        return None, None
+    return byte_to_length(min(present)), byte_to_length(max(present))
 
 
 class BulkLoad:
