@@ -83,20 +83,27 @@ def _cached(key, build):
 def impact_vectors(docs, weights, lengths, docbase, doc_count):
     """[(keys, vector)] for one term of a segment, at most 255 keys each; None if a frequency
     is not a whole number below 256."""
-    end = len(lengths) if lengths is not None else 0
-    keyed = []
-    for i, doc in enumerate(docs):
-        tf = weights[i]
-        if tf != int(tf) or not 0 < tf < 256:
-            return None
-        local = doc - docbase
-        keyed.append((local, (int(tf), lengths[local] if local < end else 0)))
-    keys = sorted({key for _local, key in keyed})
+    # Whole lists at a time: this runs for every frequent term of a rebuild.
+    tfs = [int(tf) for tf in weights]
+    if tfs and (tfs != list(weights) or min(tfs) < 1 or max(tfs) > 255):
+        return None
+    local = [doc - docbase for doc in docs] if docbase else list(docs)
+    if lengths is None:
+        keyed = [(tf, 0) for tf in tfs]
+    else:
+        end = len(lengths)
+        keyed = list(zip(tfs, [lengths[doc] if doc < end else 0 for doc in local], strict=True))
+    keys = sorted(set(keyed))
     number = {key: i for i, key in enumerate(keys)}
     groups = [bytearray(doc_count) for _ in range(0, len(keys), 255)]
-    for local, key in keyed:
-        i = number[key]
-        groups[i // 255][local] = i % 255 + 1
+    if len(groups) == 1:
+        vector = groups[0]
+        for doc, key in zip(local, keyed, strict=True):
+            vector[doc] = number[key] + 1
+    else:
+        for doc, key in zip(local, keyed, strict=True):
+            i = number[key]
+            groups[i // 255][doc] = i % 255 + 1
     return [(tuple(keys[g * 255 : (g + 1) * 255]), bytes(vector)) for g, vector in enumerate(groups)]
 
 
