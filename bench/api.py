@@ -699,13 +699,15 @@ def fetch(connection, path):
 
 
 def measure(port, path, seconds):
+    """Requests per second and p95 (ms) of ``path``, one request at a time for ``seconds``.
+    A ``{n}`` in ``path`` becomes the request's number, so each request asks something new."""
     connection = HTTPConnection("127.0.0.1", port, timeout=60)
-    for _ in range(3):
-        fetch(connection, path)
+    for i in range(3):
+        fetch(connection, path.replace("{n}", f"w{i}"))
     times, start = [], time.perf_counter()
     while time.perf_counter() - start < seconds:
         t = time.perf_counter()
-        fetch(connection, path)
+        fetch(connection, path.replace("{n}", str(len(times))))
         times.append(time.perf_counter() - t)
     elapsed = time.perf_counter() - start
     p95 = statistics.quantiles(times, n=20)[-1] if len(times) >= 20 else max(times)

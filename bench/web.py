@@ -58,6 +58,8 @@ CASES = [
     ("lesson page", "/lessons/air-canada-chatbot-bereavement-fare-2024/", "record"),
     ("findings index, one facet", "/findings/?topic=privacy-and-security", "search"),
     ("faceted search", "/search/?q=model+safety&sector=finance&kind=finding", "search"),
+    # A word found nowhere, new on each request: the same matches, never from the cache.
+    ("faceted search, a new query each time", "/search/?q=model+safety+zq{n}&sector=finance&kind=finding", "search"),
     ("search, browse with facets", "/search/?topic=privacy-and-security", "search"),
 ]
 
@@ -69,7 +71,7 @@ def run(seconds, only=""):
     with corpus.serve("portal.wsgi:application", env) as port:
         connection = HTTPConnection("127.0.0.1", port, timeout=60)
         for label, path, goal in cases:
-            corpus.fetch(connection, path)  # fails loudly on anything but 200
+            corpus.fetch(connection, path.replace("{n}", "first"))  # fails loudly on anything but 200
             rps, p95 = corpus.measure(port, path, seconds)
             rows.append((label, path, rps, p95, GOALS[goal]))
             print(f"{label:45} {rps:7.1f} req/s  p95 {p95:6.1f} ms (goal {GOALS[goal]} ms)", flush=True)

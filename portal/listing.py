@@ -1,17 +1,34 @@
 """One listing machinery for the search page and the index pages: validate the query string,
-filter by facets, search if there is a query, count the facets, and cut one page of results."""
+filter by facets, search if there is a query, count the facets, and cut one page of results.
 
+A search's matches and the facet counts are what a listing spends its time on, and a visitor who
+pages through results or ticks facets asks for the same ones again. They are kept in the cache
+(``remembered``) under a key holding the listing, the query, the facet choice, the visitor's
+audience and the state of the records (the change log's newest entry and the newest expiry that
+has passed), so any change to any record makes a fresh key. The page of records shown is always
+read from the database through the visibility rule.
+"""
+
+import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import Max
+from django.utils import timezone
 
 from portal import facets
 from portal.api import search as search_service
 from portal.filters import SORTS
+from portal.models import RecordChange, RecordPage
 
 #: Deepest page a listing serves; further pages show the last one.
 MAX_PAGES = 500
+#: Seconds a listing's matches and facet counts are kept at most (a change to a record ends
+#: them at once; this bounds what the change log does not name, such as a topic moved in the tree).
+CACHE_SECONDS = 300
+_MISSING = object()
 
 
 @dataclass
@@ -26,8 +43,38 @@ class Listing:
     status: int = 200
 
 
-def build(request, form, records, *, with_kind=True):
-    """A ``Listing`` of ``records`` (already limited to what the visitor may see) for ``form``."""
+def records_state():
+    """Changes when any record changes for anyone: the newest change-log entry and the newest
+    expiry that has passed (an expired record leaves listings without a log entry)."""
+    newest = RecordChange.objects.aggregate(newest=Max("id"))["newest"]
+    expired = RecordPage.objects.filter(live=True, expire_at__lte=timezone.now()).aggregate(last=Max("expire_at"))
+    return (newest, expired["last"])
+
+
+def audience_key(user):
+    """Who shares cached listings: every anonymous visitor alike; a signed-in visitor alone
+    (what they may see depends on their organisations and on records shared with them)."""
+    if user is None or not user.is_authenticated:
+        return "public"
+    return f"user:{user.pk}"
+
+
+def remembered(parts, compute):
+    """``compute()``, kept in the cache under ``parts`` (which must name everything the value
+    depends on) for at most CACHE_SECONDS."""
+    key = "listing:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+def build(request, form, records, *, scope, with_kind=True):
+    """A ``Listing`` of ``records`` (already limited to what the visitor may see) for ``form``.
+
+    ``scope`` names the listing (the search page, one index page): with the visitor's audience
+    and the records' state, it keys the cached matches and facet counts."""
     listing = Listing(form=form)
     if form.is_bound and not form.is_valid():
         listing.status = 400
@@ -40,9 +87,15 @@ def build(request, form, records, *, with_kind=True):
     query = data.get("q", "")
     listing.query = query
     size = settings.PORTAL_PAGE_SIZE
+    key = (scope, audience_key(request.user), records_state())
+    chosen = sorted((name, tuple(values)) for name, values in selections.items())
+
+    def ids_for(text, order="relevance"):
+        return lambda: search_service.matching_ids(records, text, order)
+
     if query and search_service.query_terms(query):
         try:
-            ids = search_service.matching_ids(records, query, form.order())
+            ids = remembered((*key, "matches", query, form.order()), ids_for(query, form.order()))
         except search_service.SearchError as error:
             listing.message = str(error)
             ids = []
@@ -55,14 +108,21 @@ def build(request, form, records, *, with_kind=True):
         by_pk = records.filter(pk__in=list(page.object_list)).prefetch_related("organisations").in_bulk()
         page.object_list = [by_pk[pk] for pk in page.object_list if pk in by_pk]
         listing.page = page
-        listing.facets = facets.facets(records, selections, ids=ids)
+        listing.facets = remembered(
+            (*key, "facets", query, chosen), lambda: facets.facets(records, selections, ids=ids)
+        )
         terms = search_service.query_terms(query)
         for record in page.object_list:
             record.snippet = search_service.highlight(record.summary, terms) or ""
             record.title_html = search_service.highlight(record.title, terms, length=1000)
         if listing.total < 3 and not listing.message:
-            suggestion = search_service.spelling_suggestion(records, query)
-            if suggestion and len(search_service.matching_ids(records, suggestion)) > listing.total:
+            suggestion = remembered(
+                (*key, "spelling", query), lambda: search_service.spelling_suggestion(records, query)
+            )
+            if (
+                suggestion
+                and len(remembered((*key, "matches", suggestion, "relevance"), ids_for(suggestion))) > listing.total
+            ):
                 listing.spelling = suggestion
     else:
         if query:
@@ -71,7 +131,7 @@ def build(request, form, records, *, with_kind=True):
         ordered = facets.apply(records, selections).order_by(*order)
         listing.page = Paginator(ordered.prefetch_related("organisations"), size).get_page(_page_number(request))
         listing.total = listing.page.paginator.count
-        listing.facets = facets.facets(records, selections)
+        listing.facets = remembered((*key, "facets", "", chosen), lambda: facets.facets(records, selections))
     if not with_kind:
         listing.facets.pop("kind", None)
     return listing

@@ -13,7 +13,7 @@ def search(request):
     """One box over every kind of record the visitor may see, with facets; an empty query
     browses everything. Odd input gives results or a friendly message, never an error page."""
     form = SearchForm(request.GET or None)
-    result = listing.build(request, form, RecordPage.objects.visible_to(request.user))
+    result = listing.build(request, form, RecordPage.objects.visible_to(request.user), scope="search")
     return render(request, "portal/search.html", {"listing": result, "form": form}, status=result.status)
 
 

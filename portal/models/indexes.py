@@ -38,7 +38,9 @@ class RecordIndexPage(Page):
         from portal import listing
 
         form = RecordFilterForm(request.GET or None)
-        result = listing.build(request, form, self.listed_records(request.user), with_kind=False)
+        result = listing.build(
+            request, form, self.listed_records(request.user), scope=f"index:{self.pk}", with_kind=False
+        )
         context = self.get_context(request, *args, **kwargs)
         context.update(filter_form=form, listing=result, records=result.page)
         return TemplateResponse(request, self.get_template(request), context, status=result.status)

@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 
+from django.core.cache import cache
+
 from tests.factories import FindingFactory, FrameworkFactory, LessonFactory, SectorFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -185,6 +187,7 @@ def test_search_page_query_count_does_not_grow_with_results(client, indexes, dja
 
     add(3)
     client.get("/search/?q=grid&sector=energy")
+    cache.clear()  # count the queries of a search computed afresh, not kept from the last request
     with django_assert_max_num_queries(40) as few:
         client.get("/search/?q=grid&sector=energy")
     add(25)
@@ -195,3 +198,36 @@ def test_search_page_query_count_does_not_grow_with_results(client, indexes, dja
     add(10)
     with django_assert_max_num_queries(len(browse)):
         client.get("/search/?sector=energy")
+
+
+def test_repeated_search_reuses_matches_and_facets_until_a_record_changes(
+    client, indexes, django_assert_max_num_queries
+):
+    sector = SectorFactory(slug="energy", name="Energy")
+    FindingFactory(parent=indexes["finding"], title="Grid model one", sectors=[sector])
+    url = "/search/?q=grid&sector=energy"
+    with django_assert_max_num_queries(40) as cold:
+        first = client.get(url)
+    with django_assert_max_num_queries(40) as warm:
+        again = client.get(url)
+    assert len(warm) < len(cold)
+    assert again.content == first.content
+    FindingFactory(parent=indexes["finding"], title="Grid model two", sectors=[sector])
+    after = client.get(url).content.decode()
+    assert "model two" in after  # a new record makes a fresh key: no stale matches
+    assert "2 results for" in after
+
+
+def test_cached_listing_is_not_shared_between_audiences(client, indexes, django_user_model):
+    from portal.models import SharingLevel
+
+    FindingFactory(parent=indexes["finding"], title="Grid public")
+    FindingFactory(parent=indexes["finding"], title="Grid for partners", sharing_level=SharingLevel.GREEN)
+    partner = django_user_model.objects.create_user("partner", password="pw-partner-1")
+    client.force_login(partner)
+    assert "for partners" in client.get("/search/?q=grid").content.decode()
+    client.logout()
+    anonymous = client.get("/search/?q=grid").content.decode()
+    assert "public" in anonymous
+    assert "for partners" not in anonymous
+    assert "1 result for" in anonymous  # not the partner's count of two
