@@ -56,17 +56,25 @@ def indexed_pairs(text, common):
     """The pair terms indexed for ``text``: consecutive words that are both common."""
     if not common:
         return []
-    positions = text_positions(text)
     by_position = {}
-    for term, places in positions.items():
+    for term, places in text_positions(text).items():
         if term in common:
             for place in places:
-                by_position.setdefault(place, []).append(term)
+                at = by_position.get(place)
+                if at is None:
+                    by_position[place] = [term]
+                else:
+                    at.append(term)
     pairs = []
     for place, firsts in by_position.items():
         seconds = by_position.get(place + 1)
-        if seconds:
-            pairs.extend(pair_term(first, second) for first in firsts for second in seconds)
+        if seconds is None:
+            continue
+        if len(firsts) == 1 and len(seconds) == 1:
+            # One word a position (all but the bigram scripts): no inner loops.
+            pairs.append(pair_term(firsts[0], seconds[0]))
+        else:
+            pairs.extend([pair_term(first, second) for first in firsts for second in seconds])
     return pairs
 
 
