@@ -2,33 +2,23 @@
 filter by facets, search if there is a query, count the facets, and cut one page of results.
 
 A search's matches and the facet counts are what a listing spends its time on, and a visitor who
-pages through results or ticks facets asks for the same ones again. They are kept in the cache
-(``remembered``) under a key holding the listing, the query, the facet choice, the visitor's
-audience and the state of the records (the change log's newest entry and the newest expiry that
-has passed), so any change to any record makes a fresh key. The page of records shown is always
-read from the database through the visibility rule.
+pages through results or ticks facets asks for the same ones again: they are kept in the cache
+(``portal/caching.py``) under the listing, the query, the facet choice, the visitor's audience
+and the records' state. The page of records shown is always read through the visibility rule.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Max
-from django.utils import timezone
 
 from portal import facets
 from portal.api import search as search_service
+from portal.caching import audience_key, records_state, remembered
 from portal.filters import SORTS
-from portal.models import RecordChange, RecordPage
 
 #: Deepest page a listing serves; further pages show the last one.
 MAX_PAGES = 500
-#: Seconds a listing's matches and facet counts are kept at most (a change to a record ends
-#: them at once; this bounds what the change log does not name, such as a topic moved in the tree).
-CACHE_SECONDS = 300
-_MISSING = object()
 
 
 @dataclass
@@ -41,33 +31,6 @@ class Listing:
     spelling: str | None = None
     message: str = ""
     status: int = 200
-
-
-def records_state():
-    """Changes when any record changes for anyone: the newest change-log entry and the newest
-    expiry that has passed (an expired record leaves listings without a log entry)."""
-    newest = RecordChange.objects.aggregate(newest=Max("id"))["newest"]
-    expired = RecordPage.objects.filter(live=True, expire_at__lte=timezone.now()).aggregate(last=Max("expire_at"))
-    return (newest, expired["last"])
-
-
-def audience_key(user):
-    """Who shares cached listings: every anonymous visitor alike; a signed-in visitor alone
-    (what they may see depends on their organisations and on records shared with them)."""
-    if user is None or not user.is_authenticated:
-        return "public"
-    return f"user:{user.pk}"
-
-
-def remembered(parts, compute):
-    """``compute()``, kept in the cache under ``parts`` (which must name everything the value
-    depends on) for at most CACHE_SECONDS."""
-    key = "listing:" + hashlib.sha256(repr(parts).encode()).hexdigest()
-    value = cache.get(key, _MISSING)
-    if value is _MISSING:
-        value = compute()
-        cache.set(key, value, CACHE_SECONDS)
-    return value
 
 
 def build(request, form, records, *, scope, with_kind=True):

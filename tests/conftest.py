@@ -37,6 +37,13 @@ def _fresh_cache():
 
 
 @pytest.fixture
+def uncached_pages(monkeypatch):
+    """Record pages compute every part on each request, as on a cache miss: for tests that count
+    the queries of that work (portal/caching.py)."""
+    monkeypatch.setattr("portal.caching.request_key", lambda request: None)
+
+
+@pytest.fixture
 def indexes(db):
     """The home page and one index page per kind, as `make run` sets them up: {kind: index page}."""
     from portal.exchange.site import ensure_site_structure

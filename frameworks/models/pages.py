@@ -6,6 +6,7 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils.functional import SimpleLazyObject
 
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, InlinePanel
@@ -146,14 +147,18 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
         from .crosswalks import Crosswalk
 
         context = super().get_context(request, *args, **kwargs)
-        context["provision_tree"] = self.provision_tree()
-        context["crosswalk_partners"] = Crosswalk.partners_of(self, request.user)
+        user = request.user
+        # Computed when rendered (the page caches the parts that show them, like RecordPage's).
+        context["provision_tree"] = SimpleLazyObject(self.provision_tree)
+        context["crosswalk_partners"] = SimpleLazyObject(lambda: list(Crosswalk.partners_of(self, user)))
         # (slug, title) pairs for the "compare with" picker: no page objects for a long list.
-        context["other_frameworks"] = list(
-            FrameworkPage.objects.visible_to(request.user)
-            .exclude(pk=self.pk)
-            .order_by("title")
-            .values_list("slug", "title")
+        context["other_frameworks"] = SimpleLazyObject(
+            lambda: list(
+                FrameworkPage.objects.visible_to(user)
+                .exclude(pk=self.pk)
+                .order_by("title")
+                .values_list("slug", "title")
+            )
         )
         return context
 

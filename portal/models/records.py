@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -321,16 +322,22 @@ class RecordPage(Page):
         return super().route(request, path_components)
 
     def get_context(self, request, *args, **kwargs):
+        """The record's links, backlinks, map and similar records, computed only when the page
+        renders them: the template keeps those parts in the cache (``cached_fragment``) under
+        ``cache_key``, and a cached part needs none of them."""
+        from portal.caching import request_key
         from portal.graph import neighbourhood
         from portal.similar import similar_records
 
         from .links import grouped_backlinks, grouped_links
 
         context = super().get_context(request, *args, **kwargs)
-        context["outgoing_links"] = grouped_links(self, request.user)
-        context["backlinks"] = grouped_backlinks(self, request.user)
-        context["graph"] = neighbourhood(self, context["outgoing_links"], context["backlinks"])
-        context["similar"] = similar_records(self, request.user)
+        user = request.user
+        outgoing = context["outgoing_links"] = SimpleLazyObject(lambda: grouped_links(self, user))
+        backlinks = context["backlinks"] = SimpleLazyObject(lambda: grouped_backlinks(self, user))
+        context["graph"] = SimpleLazyObject(lambda: neighbourhood(self, outgoing, backlinks))
+        context["similar"] = SimpleLazyObject(lambda: similar_records(self, user))
+        context["cache_key"] = request_key(request)
         return context
 
 

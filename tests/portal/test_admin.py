@@ -237,3 +237,17 @@ def test_revisions_are_kept_for_each_save(admin_client, indexes):
     admin_client.post(url, data | {"summary": "A third version."})
     assert finding.revisions.count() == before + 2
     assert admin_client.get(reverse("wagtailadmin_pages:history", args=(finding.pk,))).status_code == 200
+
+
+def test_preview_of_a_draft_neither_reads_nor_fills_the_page_cache(admin_client, indexes):
+    framework = FrameworkFactory(parent=indexes["framework"], slug="rmf")
+    ProvisionFactory(framework=framework, code="GOVERN 1.1", title="Policies in place", sort_order=0)
+    framework.save_revision().publish()
+    assert "Policies in place" in admin_client.get("/frameworks/rmf/").content.decode()  # now cached
+    url, data = edit_form(admin_client, framework)
+    data["provisions-0-title"] = "Policies drafted anew"
+    preview_url = reverse("wagtailadmin_pages:preview_on_edit", args=(framework.pk,))
+    assert admin_client.post(preview_url, data).json()["is_valid"]
+    preview = admin_client.get(preview_url).content.decode()
+    assert "Policies drafted anew" in preview
+    assert "Policies drafted anew" not in admin_client.get("/frameworks/rmf/").content.decode()

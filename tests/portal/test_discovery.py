@@ -120,7 +120,7 @@ def test_compare_picker_goes_to_the_chosen_comparison(client, indexes, rmf):
 
 
 def test_record_page_query_count_with_similar_records_and_map_stays_bounded(
-    client, indexes, rmf, django_assert_max_num_queries
+    client, indexes, rmf, django_assert_max_num_queries, uncached_pages
 ):
     framework, govern, _ = rmf
     topic = TopicFactory()

@@ -161,7 +161,9 @@ def test_term_list_pages_exist_for_every_kind_of_term(client, indexes):
     assert "Telecommunications" in client.get("/sectors/").content.decode()
 
 
-def test_record_page_query_count_does_not_grow_with_links(client, indexes, django_assert_max_num_queries):
+def test_record_page_query_count_does_not_grow_with_links(
+    client, indexes, django_assert_max_num_queries, uncached_pages
+):
     framework = FrameworkFactory(parent=indexes["framework"], slug="rmf")
     for i in range(3):
         ProvisionFactory(framework=framework, code=f"G {i}")
@@ -208,3 +210,21 @@ def test_index_and_term_page_query_count_does_not_grow_with_records(client, inde
         client.get("/findings/")
     with django_assert_max_num_queries(len(term_few)):
         client.get("/topics/t/")
+
+
+def test_record_page_parts_come_from_the_cache_until_a_record_changes(client, indexes, django_assert_max_num_queries):
+    framework = FrameworkFactory(parent=indexes["framework"], slug="rmf", title="Risk framework")
+    ProvisionFactory(framework=framework, code="GOVERN 1.1", sort_order=0)
+    framework.save_revision().publish()
+    first_finding = FindingFactory(parent=indexes["finding"], title="First evidence")
+    CrossLinkFactory(source=first_finding, target=framework)
+    with django_assert_max_num_queries(60) as cold:
+        first = client.get("/frameworks/rmf/").content.decode()
+    with django_assert_max_num_queries(60) as warm:
+        again = client.get("/frameworks/rmf/").content.decode()
+    assert len(warm) < len(cold)
+    assert again == first
+    second = FindingFactory(parent=indexes["finding"], title="Second evidence")  # a change-log entry
+    CrossLinkFactory(source=second, target=framework)
+    after = client.get("/frameworks/rmf/").content.decode()
+    assert "First evidence" in after and "Second evidence" in after  # the new backlink shows at once

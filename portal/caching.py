@@ -1,0 +1,66 @@
+"""What the public pages keep in the cache, and when it stops being valid.
+
+Search matches, facet counts and the heavy parts of record pages (links, backlinks, similar
+records, a framework's provisions) are costly to compute and the same for many requests. They
+are kept under a key that names everything they depend on:
+
+- ``records_state()``: the change log's newest entry and the newest expiry that has passed.
+  Every change that can alter what anyone sees of any record writes a change-log entry
+  (``portal/changes.py``), so any such change makes every key new at once;
+- ``audience_key(user)``: anonymous visitors share entries; a signed-in visitor's are their own,
+  because what they may see depends on their organisations and on records shared with them;
+- at most ``CACHE_SECONDS``, which bounds what the change log does not name (a topic moved in
+  the tree, a crosswalk edited).
+
+Previews of drafts never read or write the cache. The cache is Django's default one (per
+process unless ``CACHES`` names a shared one); the key is checked on each request, so processes
+never serve each other stale entries either way.
+"""
+
+import hashlib
+
+from django.core.cache import cache
+from django.db.models import Max
+from django.utils import timezone
+
+from portal.models import RecordChange, RecordPage
+
+CACHE_SECONDS = 300
+_MISSING = object()
+
+
+def records_state():
+    """Changes when any record changes for anyone (two small queries)."""
+    newest = RecordChange.objects.aggregate(newest=Max("id"))["newest"]
+    expired = RecordPage.objects.filter(live=True, expire_at__lte=timezone.now()).aggregate(last=Max("expire_at"))
+    return (newest, expired["last"])
+
+
+def audience_key(user):
+    """Who shares cached entries: every anonymous visitor alike; a signed-in visitor alone."""
+    if user is None or not user.is_authenticated:
+        return "public"
+    return f"user:{user.pk}"
+
+
+def request_key(request):
+    """The visitor's audience and the records' state, for keys of this request's entries; None
+    for a preview of a draft, which must neither read nor write the cache."""
+    if getattr(request, "is_preview", False):
+        return None
+    return (audience_key(request.user), records_state())
+
+
+def cache_key(parts):
+    return "portal:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def remembered(parts, compute):
+    """``compute()``, kept in the cache under ``parts`` (which must name everything the value
+    depends on) for at most CACHE_SECONDS."""
+    key = cache_key(parts)
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
