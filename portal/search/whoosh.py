@@ -259,7 +259,7 @@ class WhooshSearchBackend(BaseSearchBackend):
             raise ImproperlyConfigured('The Whoosh search backend needs a "PATH": the folder of its index.')
         self.path = Path(path)
         self.write_timeout = float(params.get("WRITE_TIMEOUT", options.get("WRITE_TIMEOUT", 5.0)))
-        # Processes that analyse documents during a rebuild (Whoosh's multiprocessing writer).
+        # Processes that read, analyse and write documents in a large rebuild (portal.search.rebuild).
         self.rebuild_procs = int(params.get("REBUILD_PROCS", options.get("REBUILD_PROCS", os.cpu_count() or 1)))
 
     def get_index_for_model(self, model):
