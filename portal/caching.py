@@ -17,6 +17,7 @@ process unless ``CACHES`` names a shared one); the key is checked on each reques
 never serve each other stale entries either way.
 """
 
+import functools
 import hashlib
 
 from django.core.cache import cache
@@ -64,3 +65,9 @@ def remembered(parts, compute):
         value = compute()
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+def when_rendered(compute):
+    """``compute`` run at most once, when a template first uses the value (templates call what
+    is callable): context for parts of a page that are usually served from the cache."""
+    return functools.cache(compute)

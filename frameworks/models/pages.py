@@ -6,7 +6,6 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.utils.functional import SimpleLazyObject
 
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, InlinePanel
@@ -14,6 +13,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Orderable
 from wagtail.search import index
 
+from portal.caching import when_rendered
 from portal.models import Organisation, RecordIndexPage, RecordPage
 from portal.models.records import RecordPageForm, child_forms
 from portal.text import anchor as provision_anchor
@@ -149,17 +149,11 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
         context = super().get_context(request, *args, **kwargs)
         user = request.user
         # Computed when rendered (the page caches the parts that show them, like RecordPage's).
-        context["provision_tree"] = SimpleLazyObject(self.provision_tree)
-        context["crosswalk_partners"] = SimpleLazyObject(lambda: list(Crosswalk.partners_of(self, user)))
+        context["provision_tree"] = when_rendered(self.provision_tree)
+        context["crosswalk_partners"] = when_rendered(lambda: list(Crosswalk.partners_of(self, user)))
         # (slug, title) pairs for the "compare with" picker: no page objects for a long list.
-        context["other_frameworks"] = SimpleLazyObject(
-            lambda: list(
-                FrameworkPage.objects.visible_to(user)
-                .exclude(pk=self.pk)
-                .order_by("title")
-                .values_list("slug", "title")
-            )
-        )
+        others = FrameworkPage.objects.visible_to(user).exclude(pk=self.pk).order_by("title")
+        context["other_frameworks"] = when_rendered(lambda: list(others.values_list("slug", "title")))
         return context
 
     @path("evidence/", name="evidence")

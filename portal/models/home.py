@@ -28,6 +28,8 @@ class HomePage(Page):
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("latest_count")]
 
     def get_context(self, request, *args, **kwargs):
+        from portal.caching import request_key, when_rendered
+
         context = super().get_context(request, *args, **kwargs)
         records = RecordPage.objects.visible_to(request.user)
         newest = ("-publication_date", "title")
@@ -40,9 +42,14 @@ class HomePage(Page):
         )
         frameworks = kinds["framework"].objects.visible_to(request.user).order_by("title")
         context["frameworks"] = frameworks[: self.FRAMEWORKS_SHOWN]
-        context["framework_count"] = frameworks.count()
+        # Counted only when rendered: the template keeps the lists and counts in the cache.
+        context["framework_count"] = when_rendered(frameworks.count)
+        context["framework_index"] = when_rendered(self._framework_index)
+        context["record_count"] = when_rendered(records.count)
+        context["cache_key"] = request_key(request)
+        return context
+
+    def _framework_index(self):
         from frameworks.models import FrameworkIndexPage
 
-        context["framework_index"] = self.get_children().live().type(FrameworkIndexPage).first()
-        context["record_count"] = records.count()
-        return context
+        return self.get_children().live().type(FrameworkIndexPage).first()

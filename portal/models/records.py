@@ -17,7 +17,6 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -325,7 +324,7 @@ class RecordPage(Page):
         """The record's links, backlinks, map and similar records, computed only when the page
         renders them: the template keeps those parts in the cache (``cached_fragment``) under
         ``cache_key``, and a cached part needs none of them."""
-        from portal.caching import request_key
+        from portal.caching import request_key, when_rendered
         from portal.graph import neighbourhood
         from portal.similar import similar_records
 
@@ -333,10 +332,10 @@ class RecordPage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         user = request.user
-        outgoing = context["outgoing_links"] = SimpleLazyObject(lambda: grouped_links(self, user))
-        backlinks = context["backlinks"] = SimpleLazyObject(lambda: grouped_backlinks(self, user))
-        context["graph"] = SimpleLazyObject(lambda: neighbourhood(self, outgoing, backlinks))
-        context["similar"] = SimpleLazyObject(lambda: similar_records(self, user))
+        outgoing = context["outgoing_links"] = when_rendered(lambda: grouped_links(self, user))
+        backlinks = context["backlinks"] = when_rendered(lambda: grouped_backlinks(self, user))
+        context["graph"] = when_rendered(lambda: neighbourhood(self, outgoing(), backlinks()))
+        context["similar"] = when_rendered(lambda: similar_records(self, user))
         context["cache_key"] = request_key(request)
         return context
 

@@ -180,7 +180,9 @@ def _kind_data(record, organisations):
 def record_jsonld(context, page):
     """``<script type="application/ld+json">`` describing a record page in schema.org terms."""
     request = context.get("request")
-    data = record_data(page, request, context.get("outgoing_links"))
+    # Read like a template reads it: the record page passes its links as a callable (when_rendered).
+    links = context.get("outgoing_links")
+    data = record_data(page, request, links() if callable(links) else links)
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308 (escaped above)
 

@@ -228,3 +228,12 @@ def test_record_page_parts_come_from_the_cache_until_a_record_changes(client, in
     CrossLinkFactory(source=second, target=framework)
     after = client.get("/frameworks/rmf/").content.decode()
     assert "First evidence" in after and "Second evidence" in after  # the new backlink shows at once
+
+
+def test_home_page_shows_a_new_finding_at_once_although_its_lists_are_cached(client, indexes):
+    FindingFactory(parent=indexes["finding"], title="Older finding", publication_date=datetime.date(2023, 1, 1))
+    assert "Older finding" in client.get("/").content.decode()
+    FindingFactory(parent=indexes["finding"], title="Newest finding", publication_date=datetime.date(2025, 1, 1))
+    page = client.get("/").content.decode()
+    assert "Newest finding" in page
+    assert "2 records" in page
