@@ -82,6 +82,14 @@ def _text(value):
     return value if isinstance(value, str) else VALUE_BREAK.join(str(v) for v in value)
 
 
+def _counted(n):
+    """(count, weight, stored count) of a term found ``n`` times in a value. Small counts share
+    one tuple: a rebuild holds every posting's weight in memory until its segment is written."""
+    return _COUNTED[n] if n < len(_COUNTED) else (n, float(n), pack_uint(n))
+
+
+_COUNTED = [(n, float(n), pack_uint(n)) for n in range(256)]
+
 _encoded_positions = {}
 
 
@@ -105,7 +113,7 @@ class PositionsText(TEXT):
     def index(self, value, **kwargs):
         encode = self.format.encode
         return [
-            (term.encode("utf-8"), len(places), float(len(places)), _encode_positions(encode, places))
+            (term.encode("utf-8"), *_counted(len(places))[:2], _encode_positions(encode, places))
             for term, places in text_positions(_text(value)).items()
         ]
 
@@ -121,7 +129,7 @@ class WordPairs(TEXT):
         counts = {}
         for pair in [value] if isinstance(value, str) else value:
             counts[pair] = counts.get(pair, 0) + 1
-        return [(pair.encode("utf-8"), n, float(n), pack_uint(n)) for pair, n in counts.items()]
+        return [(pair.encode("utf-8"), *_counted(n)) for pair, n in counts.items()]
 
 
 class Prefixes(TEXT):
@@ -132,7 +140,7 @@ class Prefixes(TEXT):
 
     def index(self, value, **kwargs):
         return [
-            (term.encode("utf-8"), len(places), float(len(places)), pack_uint(len(places)))
+            (term.encode("utf-8"), *_counted(len(places)))
             for term, places in text_positions(_text(value), prefix=True).items()
         ]
 
@@ -156,7 +164,7 @@ class Keywords(KEYWORD):
         counts = {}
         for word in self._words.findall(value):
             counts[word] = counts.get(word, 0) + 1
-        return [(word.encode("utf-8"), n, float(n), pack_uint(n)) for word, n in counts.items()]
+        return [(word.encode("utf-8"), *_counted(n)) for word, n in counts.items()]
 
 
 class Values(IDLIST):
