@@ -213,7 +213,7 @@ class IndexStore:
         return self.current_file.read_text().strip()
 
     def open(self, gen):
-        return FileIndex(FileStorage(str(self.gen_dir(gen))), schema=SCHEMA)
+        return _reading_again(lambda: FileIndex(FileStorage(str(self.gen_dir(gen))), schema=SCHEMA))
 
     def live_rebuild(self):
         """The generation a running rebuild is writing, or None (a dead rebuild's marker is ignored)."""
@@ -345,7 +345,9 @@ class IndexStore:
             # the new list, bringing back segments a merge removed (and their deleted documents).
             with contextlib.suppress(Exception):
                 entry[1].searcher.close()
-        view = IndexView(self.open(gen).searcher(), common=self.common_words(gen), folder=str(self.gen_dir(gen)))
+        view = _reading_again(
+            lambda: IndexView(self.open(gen).searcher(), common=self.common_words(gen), folder=str(self.gen_dir(gen)))
+        )
         cache[key] = (gen, view)
         return view
 
@@ -360,6 +362,19 @@ class IndexStore:
         if files and time.time() - files[0].stat().st_mtime > STALE_QUEUE_SECONDS:
             with contextlib.suppress(Exception):
                 self.drain(gen, 0.0)
+
+
+def _reading_again(read, attempts=5):
+    """``read()``, again if it meets a file another process just removed: a commit elsewhere can
+    replace the table of contents (and merge segments away) between listing the folder and
+    opening what it named; reading again finds the newer commit."""
+    for attempt in range(attempts):
+        try:
+            return read()
+        except FileNotFoundError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
 
 
 class Rebuild:

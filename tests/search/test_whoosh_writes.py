@@ -135,3 +135,23 @@ def test_store_reports_a_dead_rebuild_as_not_running(tmp_path):
     store.ensure()
     store.marker_file.write_text("g99")
     assert store.live_rebuild() is None
+
+
+def test_a_table_of_contents_replaced_while_opening_is_read_again():
+    from portal.search.storage import _reading_again
+
+    calls = []
+
+    def read():
+        calls.append(1)
+        if len(calls) == 1:  # another process committed and removed the file we were about to open
+            raise FileNotFoundError("_MAIN_139.toc")
+        return "index at the newer commit"
+
+    assert _reading_again(read) == "index at the newer commit"
+
+    def gone():
+        raise FileNotFoundError("generation removed by a rebuild")
+
+    with pytest.raises(FileNotFoundError):
+        _reading_again(gone, attempts=2)
