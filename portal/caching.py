@@ -9,8 +9,8 @@ are kept under a key that names everything they depend on:
   (``portal/changes.py``), so any such change makes every key new at once;
 - ``audience_key(user)``: anonymous visitors share entries; a signed-in visitor's are their own,
   because what they may see depends on their organisations and on records shared with them;
-- at most ``CACHE_SECONDS``, which bounds what the change log does not name (a topic moved in
-  the tree, a crosswalk edited).
+- at most ``settings.PORTAL_CACHE_SECONDS`` (5 minutes; 0 turns caching off), which bounds what
+  the change log does not name (a topic moved in the tree, a crosswalk edited).
 
 Previews of drafts never read or write the cache. The cache is Django's default one (per
 process unless ``CACHES`` names a shared one); the key is checked on each request, so processes
@@ -20,13 +20,13 @@ never serve each other stale entries either way.
 import functools
 import hashlib
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max
 from django.utils import timezone
 
 from portal.models import RecordChange, RecordPage
 
-CACHE_SECONDS = 300
 _MISSING = object()
 
 
@@ -47,7 +47,7 @@ def audience_key(user):
 def request_key(request):
     """The visitor's audience and the records' state, for keys of this request's entries; None
     for a preview of a draft, which must neither read nor write the cache."""
-    if getattr(request, "is_preview", False):
+    if getattr(request, "is_preview", False) or not settings.PORTAL_CACHE_SECONDS:
         return None
     return (audience_key(request.user), records_state())
 
@@ -58,12 +58,14 @@ def cache_key(parts):
 
 def remembered(parts, compute):
     """``compute()``, kept in the cache under ``parts`` (which must name everything the value
-    depends on) for at most CACHE_SECONDS."""
+    depends on) for at most ``PORTAL_CACHE_SECONDS``."""
+    if not settings.PORTAL_CACHE_SECONDS:
+        return compute()
     key = cache_key(parts)
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = compute()
-        cache.set(key, value, CACHE_SECONDS)
+        cache.set(key, value, settings.PORTAL_CACHE_SECONDS)
     return value
 
 

@@ -165,6 +165,10 @@ WAGTAILSEARCH_BACKENDS = {
 # How many records an index page lists at a time.
 PORTAL_PAGE_SIZE = int(os.environ.get("PORTAL_PAGE_SIZE", "20"))
 
+# Seconds the public pages keep search matches, facet counts and the heavy parts of record pages
+# in the cache at most (portal/caching.py; any change to a record renews them at once). 0: never.
+PORTAL_CACHE_SECONDS = int(os.environ.get("PORTAL_CACHE_SECONDS", "300"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

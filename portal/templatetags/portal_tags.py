@@ -1,8 +1,9 @@
 from django import template
+from django.conf import settings
 from django.core.cache import cache
 from django.utils.html import format_html, format_html_join
 
-from portal.caching import CACHE_SECONDS, cache_key
+from portal.caching import cache_key
 from portal.models import AUDIENCES
 
 register = template.Library()
@@ -38,7 +39,7 @@ class CachedFragmentNode(template.Node):
         html = cache.get(key)
         if html is None:
             html = self.nodelist.render(context)
-            cache.set(key, html, CACHE_SECONDS)
+            cache.set(key, html, settings.PORTAL_CACHE_SECONDS)
         return html
 
 

@@ -231,3 +231,14 @@ def test_cached_listing_is_not_shared_between_audiences(client, indexes, django_
     assert "public" in anonymous
     assert "for partners" not in anonymous
     assert "1 result for" in anonymous  # not the partner's count of two
+
+
+def test_caching_can_be_turned_off(client, indexes, settings, django_assert_max_num_queries):
+    settings.PORTAL_CACHE_SECONDS = 0
+    FindingFactory(parent=indexes["finding"], title="Grid model one")
+    client.get("/search/?q=grid")  # warms what Django and Wagtail keep anyway (site, content types)
+    with django_assert_max_num_queries(40) as first:
+        client.get("/search/?q=grid")
+    with django_assert_max_num_queries(len(first)) as again:
+        client.get("/search/?q=grid")
+    assert len(again) == len(first)
