@@ -260,14 +260,15 @@ def pair_term(first, second):
     return f"{first} {second}"
 
 
-def query_units(text, autocomplete=False, max_units=32):
+def query_units(text, autocomplete=False, max_units=32, unique=True):
     """Turn query text into search units, each a tuple of terms.
 
     A one-term tuple is a word to match; a longer tuple is a bigram chain from a run of Chinese,
     Japanese, Korean or Thai text that must match as a phrase. The same normalisation, folding,
     stop words and stems as indexing apply (no stems for autocomplete). Duplicate units are
-    dropped and at most ``max_units`` are kept, so the cost of a query is bounded whatever the
-    input. A single character from a bigram script is a one-term unit matching that character.
+    dropped (``unique=False`` keeps them, for phrases such as "bye bye") and at most ``max_units``
+    are kept, so the cost of a query is bounded whatever the input. A single character from a
+    bigram script is a one-term unit matching that character.
     """
     units = []
     seen = set()
@@ -288,7 +289,7 @@ def query_units(text, autocomplete=False, max_units=32):
                 unit = (piece,)
             else:
                 unit = tuple(piece[i : i + 2] for i in range(len(piece) - 1))
-        if unit not in seen:
+        if unit not in seen or not unique:
             seen.add(unit)
             units.append(unit)
             if len(units) >= max_units:

@@ -115,8 +115,8 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             per_unit.append(_or(alternatives))
         return _and(per_unit) if operator == "and" else _or(per_unit)
 
-    def _text(self, text):
-        return query_units(str(text)[:MAX_QUERY_LENGTH], autocomplete=self.autocomplete)
+    def _text(self, text, unique=True):
+        return query_units(str(text)[:MAX_QUERY_LENGTH], autocomplete=self.autocomplete, unique=unique)
 
     def compile_query(self, query, boost=1.0):
         if isinstance(query, MatchAll):
@@ -126,7 +126,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         if isinstance(query, Fuzzy):
             return self._units_query(self._text(query.query_string), query.operator, boost, fuzzy=True)
         if isinstance(query, Phrase):
-            terms = [term for unit in self._text(query.query_string) for term in unit]
+            terms = [term for unit in self._text(query.query_string, unique=False) for term in unit]
             if len(terms) <= 1:
                 return self._units_query([tuple(terms)] if terms else [], "and", boost)
             paths = self.searched_paths()

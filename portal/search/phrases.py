@@ -17,7 +17,7 @@ common words and compares positions for every phrase, which is fine while it is 
 """
 
 from bisect import bisect_left
-from collections import Counter
+from collections import Counter, OrderedDict
 from itertools import accumulate
 
 from whoosh import query as wq
@@ -205,10 +205,36 @@ class VerifiedPhraseMatcher(Matcher):
         return [self.child]
 
 
-def _seek(matcher, target):
+class BlockCache:
+    """Decoded posting blocks of one segment, the most recently used kept (at most ``size``).
+
+    A phrase reads the word positions of every candidate document, so a phrase with a frequent
+    word decompresses and unpickles most of that word's blocks; the next phrase with the same
+    word finds them here. A segment never changes, so an entry never goes stale."""
+
+    def __init__(self, size=4096):
+        self.size = size
+        self.blocks = OrderedDict()
+
+    def load(self, matcher):
+        """Fill ``matcher``'s current block (its data and document ids) from the cache or disk."""
+        key = matcher._dataoffset
+        entry = self.blocks.get(key)
+        if entry is None:
+            if matcher._data is None:
+                matcher._read_data()
+            entry = self.blocks[key] = (matcher._data, tuple(accumulate(matcher._data[0])))
+            if len(self.blocks) > self.size:
+                self.blocks.popitem(last=False)
+        else:
+            self.blocks.move_to_end(key)
+        matcher._data, matcher._ids = entry
+
+
+def _seek(matcher, target, blocks=None):
     """Move a raw posting matcher to document ``target``; True if the term is there. On Whoosh's
     block matcher, skips whole blocks and then bisects the block (its ``skip_to`` steps through
-    the block one posting at a time)."""
+    the block one posting at a time); ``blocks`` (a :class:`BlockCache`) keeps decoded blocks."""
     if not isinstance(matcher, W3LeafMatcher):
         if matcher.is_active() and matcher.id() < target:
             matcher.skip_to(target)
@@ -220,17 +246,20 @@ def _seek(matcher, target):
         if not matcher.is_active():
             return False
     if matcher._ids is None:
-        if matcher._data is None:
-            matcher._read_data()
-        matcher._ids = tuple(accumulate(matcher._data[0]))
+        if blocks is not None:
+            blocks.load(matcher)
+        else:
+            if matcher._data is None:
+                matcher._read_data()
+            matcher._ids = tuple(accumulate(matcher._data[0]))
     position = bisect_left(matcher._ids, target, matcher._i)
     matcher._i = position
     return position < matcher._blocklength and matcher._ids[position] == target
 
 
-def consecutive_docs(reader, path, terms, docs):
+def consecutive_docs(reader, path, terms, docs, blocks=None):
     """The documents of ``docs`` (sorted document numbers of one segment) where ``terms`` sit on
-    consecutive positions of the text field ``path``."""
+    consecutive positions of the text field ``path``; ``blocks``: the segment's BlockCache."""
     fieldname = schema.text_field(path)
     fieldobj = reader.schema[fieldname]
     matchers = []
@@ -243,7 +272,7 @@ def consecutive_docs(reader, path, terms, docs):
     for doc in docs:
         places = []
         for matcher in matchers:
-            if not _seek(matcher, doc):
+            if not _seek(matcher, doc, blocks):
                 break
             places.append(matcher.value_as("positions"))
         else:

@@ -51,7 +51,7 @@ from whoosh.util.numeric import byte_to_length
 
 from . import schema
 from .columns import ColumnRange
-from .phrases import PhraseQuery, consecutive_docs
+from .phrases import BlockCache, PhraseQuery, consecutive_docs
 
 IMPACTS_EXT = ".imp"
 #: Terms in at least this many documents of a bulk-written segment get a stored vector.
@@ -206,10 +206,12 @@ def _tbytes(reader, fieldname, text):
 
 
 class Segment:
-    """One segment of a view: its reader, where its documents start, its files' folder."""
+    """One segment of a view: its reader, where its documents start, its files' folder, and the
+    posting blocks phrases decoded (kept while the view lives)."""
 
     def __init__(self, reader, offset, folder):
         self.reader = reader
+        self.blocks = BlockCache()
         self.offset = offset
         self.size = reader.doc_count_all()
         self.folder = folder
@@ -650,7 +652,8 @@ class VectorEngine:
             if start < end:
                 local = [doc - segment.offset for doc in docs[start:end]]
                 found.extend(
-                    segment.offset + doc for doc in consecutive_docs(segment.reader, query.path, query.terms, local)
+                    segment.offset + doc
+                    for doc in consecutive_docs(segment.reader, query.path, query.terms, local, segment.blocks)
                 )
         return self.of_docs(found)
 
