@@ -66,7 +66,11 @@ def matching_ids(records, query, order="relevance"):
     is the same on every backend."""
     base = _searchable(records).only("pk")
     try:
-        ids = [record.pk for record in base.search(query)]
+        results = base.search(query)
+        # A backend that can give keys alone (ours: ``pks()``) saves building a model instance
+        # per match; any other backend's results are objects.
+        pks = getattr(results, "pks", None)
+        ids = pks() if pks is not None else [record.pk for record in results]
     except Exception as error:  # a backend's parser or connection: never a server error for a query
         logger.exception("Search failed for %r", query)
         raise SearchError("The search could not run this query. Try simpler words.") from error

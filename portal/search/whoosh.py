@@ -187,6 +187,19 @@ class WhooshSearchResults(BaseSearchResults):
             hits = [(doc, score) for score, doc in results.top_n][self.start : stop]
         return [(searcher.stored_fields(doc)["doc_id"], float(score or 0.0)) for doc, score in hits]
 
+    def pks(self):
+        """The primary keys of these results in order, without building model instances: an
+        addition to modelsearch's results for callers that need every match only as keys (the
+        portal counts facets over them). The database has the last word, as for the objects."""
+        hits = self._hits(self._view())
+        if not hits:
+            return []
+        queryset = self.query_compiler.queryset
+        pk_field = queryset.model._meta.pk
+        keys = [pk_field.to_python(key) for key, _score in hits]
+        present = set(queryset.filter(pk__in=keys).values_list("pk", flat=True))
+        return [key for key in keys if key in present]
+
     def _do_search(self):
         hits = self._hits(self._view())
         if not hits:
