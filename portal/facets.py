@@ -1,10 +1,11 @@
 """Facets over records: filters that combine (AND across facets, OR within one) and counts.
 
 Used by the web search page and the index pages, so that browsing and searching behave alike.
-Counting runs in the database, one query per facet whatever the number of results: over a
-query (``RecordPage`` filtered by visibility and facets) when browsing, or over the ids the
-search engine matched. A facet's counts ignore that facet's own selection, so that a visitor
-can add a second value to it (OR) and see how many records each would bring.
+When browsing, counting runs in the database, one query per facet over the visible records
+filtered by the other facets. Over the ids a search matched, it walks a table of every record's
+facet values (``TermTable``), kept in the process and rebuilt when any record changes. A facet's
+counts ignore that facet's own selection, so that a visitor can add a second value to it (OR)
+and see how many records each would bring.
 """
 
 from collections import Counter
@@ -33,8 +34,6 @@ LABELS = {
     "organisation": "Organisation",
     "year": "Year",
 }
-#: Above this many matched ids, counting splits the id list (database parameter limits).
-IDS_PER_QUERY = 30000
 
 
 @dataclass
@@ -67,24 +66,79 @@ def _content_type(model):
     return ContentType.objects.get_for_model(model)
 
 
-def _chunks(ids):
-    ids = list(ids)
-    for start in range(0, len(ids), IDS_PER_QUERY):
-        yield ids[start : start + IDS_PER_QUERY]
+class TermTable:
+    """Every record's facet values, read once per state of the records and kept in this process:
+    counting the facets of a search's matched keys is then a walk over the table instead of a
+    query per facet with thousands of keys as parameters. Built from one query per facet."""
+
+    _current = None
+
+    def __init__(self):
+        models = RecordPage.kind_models()
+        kinds = {_content_type(model).pk: (kind, model.kind_label) for kind, model in models.items()}
+        self.values = {name: {} for name in FACETS}  # facet -> {record id: [values]}
+        self.labels = {name: {} for name in FACETS}  # facet -> {value: label}
+        for pk, content_type, published in RecordPage.objects.values_list("pk", "content_type", "publication_date"):
+            kind, label = kinds.get(content_type, ("", ""))
+            self.values["kind"][pk] = [kind]
+            self.labels["kind"][kind] = label
+            if published is not None:
+                year = str(published.year)
+                self.values["year"][pk] = [year]
+                self.labels["year"][year] = year
+        self.topic_ids = {}  # record id -> [topic ids], for the topic tree
+        for name, (relation, key) in TERM_FACETS.items():
+            field = RecordPage._meta.get_field(relation)
+            through, term = field.remote_field.through, field.m2m_reverse_field_name()
+            rows = through.objects.values_list("recordpage_id", f"{term}_id", f"{term}__{key}", f"{term}__name")
+            for record_id, term_id, value, label in rows:
+                self.values[name].setdefault(record_id, []).append(value)
+                self.labels[name][value] = label
+                if name == "topic":
+                    self.topic_ids.setdefault(record_id, []).append(term_id)
+
+    def having(self, name, values):
+        """The ids of the records with any of ``values`` for facet ``name`` (for a topic: the
+        topic or any topic under it), as ``constraint`` selects them in the database."""
+        if name == "topic":
+            chosen = Topic.descendant_ids(Topic.objects.filter(slug__in=values).values_list("pk", flat=True))
+            return {pk for pk, ids in self.topic_ids.items() if chosen.intersection(ids)}
+        wanted = set(values)
+        return {pk for pk, found in self.values[name].items() if wanted.intersection(found)}
+
+    @classmethod
+    def current(cls):
+        """The table for the records as they are now (rebuilt after any change to a record)."""
+        from portal.caching import records_state
+
+        state = records_state()
+        if cls._current is None or cls._current[0] != state:
+            cls._current = (state, cls())
+        return cls._current[1]
 
 
-def _scopes(records, ids):
-    """Querysets covering the records to count: ``records`` itself, or ``ids`` in a few chunks."""
-    if ids is None:
-        return [records]
-    return [RecordPage.objects.filter(pk__in=chunk) for chunk in _chunks(ids)] if ids else []
+def _count_ids(name, ids, selected, table=None):
+    """``count`` over record ids, from the TermTable."""
+    table = table or TermTable.current()
+    if name == "topic":
+        return _topic_tree_of({pk: table.topic_ids.get(pk, ()) for pk in ids}, selected)
+    counts, values = Counter(), table.values[name]
+    for pk in ids:
+        counts.update(set(values.get(pk, ())))
+    labels = table.labels[name]
+    if name == "year":
+        return [FacetValue(v, labels[v], counts[v], v in selected) for v in sorted(counts, reverse=True)]
+    ordered = sorted(counts, key=lambda v: (-counts[v], labels[v]))
+    return [FacetValue(v, labels[v], counts[v], v in selected) for v in ordered if v]
 
 
 def count(name, records=None, ids=None, selected=()):
     """The values of facet ``name`` with their counts over ``records`` (a RecordPage queryset) or
     over the record ``ids``, most frequent first (years newest first; topics as a tree)."""
+    if ids is not None:
+        return _count_ids(name, ids, selected)
     counts, labels = Counter(), {}
-    scopes = _scopes(records, ids)
+    scopes = [records]
     if name == "kind":
         models = RecordPage.kind_models()
         kinds = {_content_type(model).pk: (kind, model.kind_label) for kind, model in models.items()}
@@ -123,11 +177,20 @@ def count(name, records=None, ids=None, selected=()):
 def _topic_tree(scopes, selected):
     """Topic counts where a topic counts the records under it or any of its sub-topics once."""
     through = RecordPage._meta.get_field("topics").remote_field.through
-    records_by_topic = {}
+    topic_ids = {}
     for scope in scopes:
         for record_id, topic_id in through.objects.filter(recordpage__in=scope.order_by().values("pk")).values_list(
             "recordpage_id", "topic_id"
         ):
+            topic_ids.setdefault(record_id, []).append(topic_id)
+    return _topic_tree_of(topic_ids, selected)
+
+
+def _topic_tree_of(topic_ids, selected):
+    """The topic tree's counts from {record id: [its topic ids]}."""
+    records_by_topic = {}
+    for record_id, ids in topic_ids.items():
+        for topic_id in ids:
             records_by_topic.setdefault(topic_id, set()).add(record_id)
     topics = {t.pk: t for t in Topic.objects.only("pk", "name", "slug", "parent_id")}
     under = {}
@@ -158,19 +221,21 @@ def facets(records, selections, ids=None):
     ``selections`` is {facet: [values]}; ``ids`` (optional) restricts to what a search matched.
     Each facet is counted with every other facet's selection applied, not its own.
     """
-    constraints = {name: constraint(name, values) for name, values in selections.items() if values}
     result = {}
+    if ids is not None:
+        table = TermTable.current()
+        chosen = {name: table.having(name, values) for name, values in selections.items() if values}
+        for name in FACETS:
+            scoped = [pk for pk in ids if all(pk in keep for other, keep in chosen.items() if other != name)]
+            result[name] = _count_ids(name, scoped, selections.get(name, ()), table)
+        return result
+    constraints = {name: constraint(name, values) for name, values in selections.items() if values}
     for name in FACETS:
         scope = records
         for other, condition in constraints.items():
             if other != name:
                 scope = scope.filter(condition)
-        if ids is not None:
-            allowed = set(scope.values_list("pk", flat=True)) if constraints.keys() - {name} else None
-            scoped_ids = [i for i in ids if allowed is None or i in allowed]
-            result[name] = count(name, ids=scoped_ids, selected=selections.get(name, ()))
-        else:
-            result[name] = count(name, records=scope, selected=selections.get(name, ()))
+        result[name] = count(name, records=scope, selected=selections.get(name, ()))
     return result
 
 
