@@ -187,31 +187,32 @@ class WhooshSearchResults(BaseSearchResults):
             hits = [(doc, score) for score, doc in results.top_n][self.start : stop]
         return [(searcher.stored_fields(doc)["doc_id"], float(score or 0.0)) for doc, score in hits]
 
+    def _keyed_hits(self):
+        """[(primary key, score)] for this slice, keys as the model's primary key field takes them."""
+        to_python = self.query_compiler.queryset.model._meta.pk.to_python
+        return [(to_python(key), score) for key, score in self._hits(self._view())]
+
     def pks(self):
         """The primary keys of these results in order, without building model instances: an
         addition to modelsearch's results for callers that need every match only as keys (the
         portal counts facets over them). The database has the last word, as for the objects."""
-        hits = self._hits(self._view())
-        if not hits:
+        keys = [key for key, _score in self._keyed_hits()]
+        if not keys:
             return []
-        queryset = self.query_compiler.queryset
-        pk_field = queryset.model._meta.pk
-        keys = [pk_field.to_python(key) for key, _score in hits]
-        present = set(queryset.filter(pk__in=keys).values_list("pk", flat=True))
+        present = set(self.query_compiler.queryset.filter(pk__in=keys).values_list("pk", flat=True))
         return [key for key in keys if key in present]
 
     def _do_search(self):
-        hits = self._hits(self._view())
+        hits = self._keyed_hits()
         if not hits:
             return []
         queryset = self.query_compiler.queryset
-        pk_field = queryset.model._meta.pk
-        keys = [pk_field.to_python(key) for key, _score in hits]
+        keys = [key for key, _score in hits]
         if self.prefetch_related:
             queryset = queryset.prefetch_related(*self.prefetch_related)
         # The database has the last word: an object it no longer holds, or that the queryset's
         # filters exclude, is left out even if the index still lists it.
-        objects = {str(obj.pk): obj for obj in queryset.filter(pk__in=keys)}
+        objects = {obj.pk: obj for obj in queryset.filter(pk__in=keys)}
         results = []
         for key, score in hits:
             obj = objects.get(key)
