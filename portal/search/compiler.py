@@ -144,7 +144,10 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             return _or([self.compile_query(q, boost) for q in query.subqueries])
         if isinstance(query, Not):
             return _not(self.compile_query(query.subquery, boost))
-        raise NotImplementedError(f"`{type(query).__name__}` is not supported by the Whoosh search backend.")
+        raise TypeError(
+            f"`{type(query).__name__}` is not a modelsearch query class; the Whoosh search backend compiles "
+            "PlainText, Phrase, Fuzzy, Boost, And, Or, Not, MatchAll and MatchNone."
+        )
 
     # Filters
 

@@ -42,3 +42,13 @@ def test_the_search_service_finds_the_same_keys_through_objects_or_pks(backend, 
         settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "modelsearch.backends.database"}}
     found = set(matching_ids(RecordPage.objects.live(), "chatbot"))
     assert found == {indexed[key].pk for key in ("jailbreak", "poisoning", "framework", "lesson")}
+
+
+def test_a_query_class_the_backend_does_not_know_is_refused_by_name(whoosh_backend, records):
+    from modelsearch.query import SearchQuery
+
+    class Regex(SearchQuery):
+        pass
+
+    with pytest.raises(TypeError, match="`Regex` is not a modelsearch query class"):
+        list(whoosh_backend.search(Regex(), RecordPage.objects.all()))
