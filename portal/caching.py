@@ -23,7 +23,6 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max
-from django.utils import timezone
 
 from portal.models import RecordChange, RecordPage
 
@@ -33,8 +32,7 @@ _MISSING = object()
 def records_state():
     """Changes when any record changes for anyone (two small queries)."""
     newest = RecordChange.objects.aggregate(newest=Max("id"))["newest"]
-    expired = RecordPage.objects.filter(live=True, expire_at__lte=timezone.now()).aggregate(last=Max("expire_at"))
-    return (newest, expired["last"])
+    return (newest, RecordPage.objects.newest_expiry_passed())
 
 
 def audience_key(user):

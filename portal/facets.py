@@ -107,11 +107,12 @@ class TermTable:
         return {pk for pk, found in self.values[name].items() if wanted.intersection(found)}
 
     @classmethod
-    def current(cls):
-        """The table for the records as they are now (rebuilt after any change to a record)."""
+    def current(cls, state=None):
+        """The table for the records as they are now (rebuilt after any change to a record);
+        ``state``: ``portal.caching.records_state()`` if the caller has it already."""
         from portal.caching import records_state
 
-        state = records_state()
+        state = state or records_state()
         if cls._current is None or cls._current[0] != state:
             cls._current = (state, cls())
         return cls._current[1]
@@ -215,15 +216,16 @@ def _topic_tree_of(topic_ids, selected):
     return values
 
 
-def facets(records, selections, ids=None):
+def facets(records, selections, ids=None, state=None):
     """Every facet's values and counts for the visible ``records`` (before facet filters).
 
-    ``selections`` is {facet: [values]}; ``ids`` (optional) restricts to what a search matched.
+    ``selections`` is {facet: [values]}; ``ids`` (optional) restricts to what a search matched
+    (``state``: the records' state, if the caller has read it, for the TermTable).
     Each facet is counted with every other facet's selection applied, not its own.
     """
     result = {}
     if ids is not None:
-        table = TermTable.current()
+        table = TermTable.current(state)
         chosen = {name: table.having(name, values) for name, values in selections.items() if values}
         for name in FACETS:
             scoped = [pk for pk in ids if all(pk in keep for other, keep in chosen.items() if other != name)]

@@ -50,7 +50,8 @@ def build(request, form, records, *, scope, with_kind=True):
     query = data.get("q", "")
     listing.query = query
     size = settings.PORTAL_PAGE_SIZE
-    key = (scope, audience_key(request.user), records_state())
+    state = records_state()
+    key = (scope, audience_key(request.user), state)
     chosen = sorted((name, tuple(values)) for name, values in selections.items())
 
     def ids_for(text, order="relevance"):
@@ -72,7 +73,7 @@ def build(request, form, records, *, scope, with_kind=True):
         page.object_list = [by_pk[pk] for pk in page.object_list if pk in by_pk]
         listing.page = page
         listing.facets = remembered(
-            (*key, "facets", query, chosen), lambda: facets.facets(records, selections, ids=ids)
+            (*key, "facets", query, chosen), lambda: facets.facets(records, selections, ids=ids, state=state)
         )
         terms = search_service.query_terms(query)
         for record in page.object_list:

@@ -9,7 +9,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 
 from django.db.models import Max
 from django.http import Http404
-from django.utils import timezone
 from rest_framework import exceptions, renderers, viewsets
 from rest_framework.response import Response
 
@@ -30,9 +29,7 @@ def latest_change():
     """When any record last changed for anyone: the newest change-log entry, or the newest expiry
     that has passed (an expired record leaves the lists without a log entry)."""
     logged = RecordChange.objects.order_by("-id").values_list("at", flat=True).first()
-    expired = RecordPage.objects.filter(live=True, expire_at__lte=timezone.now()).aggregate(last=Max("expire_at"))[
-        "last"
-    ]
+    expired = RecordPage.objects.newest_expiry_passed()
     return max((t for t in (logged, expired) if t is not None), default=None)
 
 
