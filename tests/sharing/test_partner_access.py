@@ -25,6 +25,12 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def python(env, *args):
+    """Run this project's Python in a fresh process with ``env`` (settings read at start-up)."""
+    command = [sys.executable, *args]  # fixed arguments written in the tests below
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
+
+
 @pytest.fixture
 def partner(django_user_model):
     user = django_user_model.objects.create_user("partner", "partner@example.org", "a long pass phrase 1")
@@ -217,18 +223,9 @@ def test_public_pages_send_a_strict_content_security_policy(client, indexes):
 def test_without_a_secret_key_commands_that_sign_nothing_run_but_the_site_is_not_served():
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SECRET_KEY", "DJANGO_DEBUG")}
     env.update(DJANGO_SETTINGS_MODULE="portal.settings.base")
-    command = subprocess.run(
-        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    command = python(env, "manage.py", "makemigrations", "--check", "--dry-run")
     assert command.returncode == 0, command.stdout + command.stderr
-    serving = subprocess.run(
-        [sys.executable, "-c", "import portal.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    serving = python(env, "-c", "import portal.wsgi")
     assert serving.returncode != 0
     assert "Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development)." in serving.stderr
 
@@ -242,26 +239,12 @@ def test_production_settings_pass_the_deployment_checks():
         DJANGO_ALLOWED_HOSTS="portal.example.org",
         PORTAL_HTTPS="1",
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = python(env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
-    hasher = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from django.conf import settings; import django; django.setup(); print(settings.PASSWORD_HASHERS[0])",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    hasher = python(
+        env,
+        "-c",
+        "from django.conf import settings; import django; django.setup(); print(settings.PASSWORD_HASHERS[0])",
     )
     assert hasher.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
