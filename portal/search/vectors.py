@@ -432,11 +432,18 @@ class Matches:
     def docs_of(lanes):
         return [match.start() for match in re.finditer(_ONE, lanes)]
 
-    def _exact(self, doc):
-        offsets = self.engine.offsets
-        segment = bisect.bisect_right(offsets, doc) - 1
-        local = doc - offsets[segment]
-        return sum(leaf.score(segment, local, doc) for leaf in self.leaves)
+    def _exact(self, candidates):
+        """{document: exact total score} of the ``candidates``. Each term visits only the
+        candidates it matches, and adds in the order of the terms, as a plain sum would."""
+        engine = self.engine
+        offsets = engine.offsets
+        wanted = engine.of_docs(candidates)
+        totals = dict.fromkeys(candidates, 0.0)
+        for leaf in self.leaves:
+            for doc in self.docs_of((leaf.counted() & wanted).to_bytes(engine.size, "little")):
+                segment = bisect.bisect_right(offsets, doc) - 1
+                totals[doc] += leaf.score(segment, doc - offsets[segment], doc)
+        return totals
 
     def top(self, n):
         """[(document, score)] of the ``n`` best matches, best first, ties in document order."""
@@ -470,7 +477,8 @@ class Matches:
         upper = (quantised + (matched & mask)).to_bytes(self.engine.size, "little")
         pattern = re.compile(b"[" + re.escape(bytes([cutoff])) + b"-\xff]")
         candidates = [match.start() for match in pattern.finditer(upper)]
-        scored = sorted((-self._exact(doc), doc) for doc in candidates)[:n]
+        totals = self._exact(candidates)
+        scored = sorted((-totals[doc], doc) for doc in candidates)[:n]
         return [(doc, -negative) for negative, doc in scored]
 
 
