@@ -5,8 +5,9 @@ through Wagtail's search layer (``modelsearch``) only: the backend is whatever t
 name (the database backends, our Whoosh backend, OpenSearch…), and nothing here branches on it.
 
 Visibility: the records to search are passed in as a queryset that the caller built with
-``RecordPage.objects.visible_to(user)`` (and any filters). The search backend only sees that set
-as ``pk IN (…)``, a filter every backend understands, so a record the caller may not see is
+``RecordPage.objects.visible_to(user)`` (and any filters). The backend ranks what matches, and
+the database keeps only the keys in that set before anything else sees them (for autocomplete,
+the set is a ``pk IN (…)`` filter on the search itself), so a record the caller may not see is
 never matched, counted in a facet, highlighted or suggested.
 """
 
@@ -62,24 +63,25 @@ def _searchable(records):
 def matching_ids(records, query, order="relevance"):
     """Primary keys of the records in ``records`` that match ``query``, best (or newest) first.
 
-    The backend ranks; ordering by date is done on the database over the matched keys, so that it
-    is the same on every backend."""
-    base = _searchable(records).only("pk")
+    The backend ranks every record that matches; the database then keeps those in ``records``,
+    in one pass that also reads their dates, so a record the caller may not see is dropped
+    before anything counts or shows it, and ordering by date is the same on every backend."""
     try:
-        results = base.search(query)
+        results = RecordPage.objects.only("pk").search(query)
         # A backend that can give keys alone (ours: ``pks()``) saves building a model instance
         # per match; any other backend's results are objects.
         pks = getattr(results, "pks", None)
-        ids = pks() if pks is not None else [record.pk for record in results]
+        ranked = pks() if pks is not None else [record.pk for record in results]
     except Exception as error:  # a backend's parser or connection: never a server error for a query
         logger.exception("Search failed for %r", query)
         raise SearchError("The search could not run this query. Try simpler words.") from error
-    ordering = ORDERS[order]
-    if ordering is None or not ids:
-        return ids
     rows = []
-    for chunk in _chunks(ids):
-        rows += RecordPage.objects.filter(pk__in=chunk).values_list("pk", "publication_date", "title")
+    for chunk in _chunks(ranked):
+        rows += records.order_by().filter(pk__in=chunk).values_list("pk", "publication_date", "title")
+    ordering = ORDERS[order]
+    if ordering is None:
+        kept = {row[0] for row in rows}
+        return [pk for pk in ranked if pk in kept]
     descending = ordering[0].startswith("-")
     rows.sort(key=lambda row: row[2])  # then by title, A to Z
     rows.sort(key=lambda row: row[1], reverse=descending)

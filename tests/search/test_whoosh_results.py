@@ -44,6 +44,23 @@ def test_the_search_service_finds_the_same_keys_through_objects_or_pks(backend, 
     assert found == {indexed[key].pk for key in ("jailbreak", "poisoning", "framework", "lesson")}
 
 
+def test_the_search_service_keeps_only_the_given_records_in_rank_and_date_order(backend, indexed, settings):
+    """The backend ranks every match; the service keeps the keys of the set it was given."""
+    from portal.api.search import matching_ids
+    from portal.search.whoosh import WhooshSearchBackend
+
+    if isinstance(backend, WhooshSearchBackend):
+        settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "portal.search.whoosh", "PATH": str(backend.path)}}
+    else:
+        settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "modelsearch.backends.database"}}
+    left_out = indexed["jailbreak"].pk
+    narrower = RecordPage.objects.live().exclude(pk=left_out)
+    for order in ("relevance", "-published", "published"):
+        everything = matching_ids(RecordPage.objects.live(), "chatbot", order)
+        assert left_out in everything
+        assert matching_ids(narrower, "chatbot", order) == [pk for pk in everything if pk != left_out], order
+
+
 def test_a_query_class_the_backend_does_not_know_is_refused_by_name(whoosh_backend, records):
     from modelsearch.query import SearchQuery
 
