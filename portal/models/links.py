@@ -109,6 +109,18 @@ class CrossLink(Orderable):
         return f"{self.source} {self.label} {target}"
 
 
+#: What a list of links shows of the record at the other end: its title, kind (from its content
+#: type), sharing badge, summary, address and stable id. A framework may have a hundred
+#: backlinks; loading only these fields of each nearly halves the time to read them.
+END_FIELDS = ("title", "summary", "sharing_level", "url_path", "content_type", "translation_key", "depth", "path")
+
+
+def _only(links, end):
+    """``links`` loading of the record at ``end`` ("source" or "target") only ``END_FIELDS``."""
+    own = ("source", "target", "target_provision", "link_type", "note", "sort_order")
+    return links.only(*own, *(f"{end}__{name}" for name in END_FIELDS))
+
+
 def _grouped(links, label_of):
     groups = {}
     for link in links:
@@ -129,7 +141,7 @@ def grouped_links(record, user):
         .select_related("target", "target_provision")
         .order_by("sort_order", "pk")
     )
-    return _grouped(links, lambda link: link.label)
+    return _grouped(_only(links, "target"), lambda link: link.label)
 
 
 def grouped_backlinks(record, user):
@@ -142,4 +154,4 @@ def grouped_backlinks(record, user):
         .select_related("source", "target_provision")
         .order_by("source__title", "pk")
     )
-    return _grouped(links, lambda link: link.inverse_label)
+    return _grouped(_only(links, "source"), lambda link: link.inverse_label)
