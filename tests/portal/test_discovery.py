@@ -108,8 +108,10 @@ def test_evidence_map_query_count_does_not_grow_with_links(client, indexes, rmf,
 
 def test_compare_picker_goes_to_the_chosen_comparison(client, indexes, rmf):
     FrameworkFactory(parent=indexes["framework"], slug="iso-42001", title="ISO/IEC 42001")
+    FrameworkFactory(parent=indexes["framework"], slug="quoted", title='A "quoted" <b>code</b> & more')
     page = client.get("/frameworks/rmf/").content.decode()
     assert 'action="/frameworks/rmf/compare/"' in page and 'value="iso-42001"' in page
+    assert '<option value="quoted">A &quot;quoted&quot; &lt;b&gt;code&lt;/b&gt; &amp; more</option>' in page
     response = client.get("/frameworks/rmf/compare/?with=iso-42001")
     assert response.status_code == 302 and response["Location"] == "/frameworks/rmf/compare/iso-42001/"
     comparison = client.get("/frameworks/rmf/compare/iso-42001/").content.decode()
