@@ -1,18 +1,15 @@
 """Facets over records: filters that combine (AND across facets, OR within one) and counts.
 
 Used by the web search page and the index pages, so that browsing and searching behave alike.
-When browsing, counting runs in the database, one query per facet over the visible records
-filtered by the other facets. Over the ids a search matched, it walks a table of every record's
-facet values (``TermTable``), kept in the process and rebuilt when any record changes. A facet's
-counts ignore that facet's own selection, so that a visitor can add a second value to it (OR)
-and see how many records each would bring.
+Filtering runs in the database. Counting, over the visible records or the ids a search matched,
+reads a table of every record's facet values as presence masks (``TermTable``), kept in the
+process and rebuilt when any record changes. A facet's counts ignore that facet's own selection,
+so that a visitor can add a second value to it (OR) and see how many records each would bring.
 """
 
-from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
-from django.db.models.functions import ExtractYear
+from django.db.models import Q
 
 from portal.models import RecordPage, Topic
 
@@ -67,44 +64,82 @@ def _content_type(model):
 
 
 class TermTable:
-    """Every record's facet values, read once per state of the records and kept in this process:
-    counting the facets of a search's matched keys is then a walk over the table instead of a
-    query per facet with thousands of keys as parameters. Built from one query per facet."""
+    """Every record's facet values as presence masks, read once per state of the records and
+    kept in this process: an int per facet value with one byte per record, 1 where the record has
+    the value. Counting a facet over a set of records is then ``(mask & scope).bit_count()`` per
+    value, whatever the number of records. Built from one query per facet."""
 
     _current = None
 
     def __init__(self):
         models = RecordPage.kind_models()
         kinds = {_content_type(model).pk: (kind, model.kind_label) for kind, model in models.items()}
-        self.values = {name: {} for name in FACETS}  # facet -> {record id: [values]}
+        rows = list(RecordPage.objects.order_by("pk").values_list("pk", "content_type", "publication_date"))
+        self.position = {pk: place for place, (pk, _, _) in enumerate(rows)}  # record id -> its byte
+        self.size = len(rows)
+        places = {name: {} for name in FACETS}  # facet -> {value: [positions]}
         self.labels = {name: {} for name in FACETS}  # facet -> {value: label}
-        for pk, content_type, published in RecordPage.objects.values_list("pk", "content_type", "publication_date"):
+        for place, (_pk, content_type, published) in enumerate(rows):
             kind, label = kinds.get(content_type, ("", ""))
-            self.values["kind"][pk] = [kind]
+            places["kind"].setdefault(kind, []).append(place)
             self.labels["kind"][kind] = label
             if published is not None:
                 year = str(published.year)
-                self.values["year"][pk] = [year]
+                places["year"].setdefault(year, []).append(place)
                 self.labels["year"][year] = year
-        self.topic_ids = {}  # record id -> [topic ids], for the topic tree
+        topic_places = {}  # topic id -> [positions], for the topic tree
         for name, (relation, key) in TERM_FACETS.items():
             field = RecordPage._meta.get_field(relation)
             through, term = field.remote_field.through, field.m2m_reverse_field_name()
             rows = through.objects.values_list("recordpage_id", f"{term}_id", f"{term}__{key}", f"{term}__name")
             for record_id, term_id, value, label in rows:
-                self.values[name].setdefault(record_id, []).append(value)
+                place = self.position.get(record_id)
+                if place is None:
+                    continue
+                places[name].setdefault(value, []).append(place)
                 self.labels[name][value] = label
                 if name == "topic":
-                    self.topic_ids.setdefault(record_id, []).append(term_id)
+                    topic_places.setdefault(term_id, []).append(place)
+        self.masks = {name: {v: self._mask(p) for v, p in found.items()} for name, found in places.items()}
+        self.topic_masks = {topic_id: self._mask(p) for topic_id, p in topic_places.items()}
+
+    def _mask(self, places):
+        lanes = bytearray(self.size)
+        for place in places:
+            lanes[place] = 1
+        return int.from_bytes(lanes, "little")
+
+    def mask_of(self, ids):
+        """The mask of these record ids (ids the table does not hold are left out)."""
+        position = self.position
+        return self._mask(position[pk] for pk in ids if pk in position)
 
     def having(self, name, values):
-        """The ids of the records with any of ``values`` for facet ``name`` (for a topic: the
+        """The mask of the records with any of ``values`` for facet ``name`` (for a topic: the
         topic or any topic under it), as ``constraint`` selects them in the database."""
+        mask = 0
         if name == "topic":
             chosen = Topic.descendant_ids(Topic.objects.filter(slug__in=values).values_list("pk", flat=True))
-            return {pk for pk, ids in self.topic_ids.items() if chosen.intersection(ids)}
-        wanted = set(values)
-        return {pk for pk, found in self.values[name].items() if wanted.intersection(found)}
+            for topic_id in chosen:
+                mask |= self.topic_masks.get(topic_id, 0)
+            return mask
+        found = self.masks[name]
+        for value in set(values):
+            mask |= found.get(value, 0)
+        return mask
+
+    def count(self, name, scope, selected=()):
+        """The values of facet ``name`` with their counts over the records of mask ``scope``,
+        most frequent first (years newest first; topics as a tree)."""
+        if name == "topic":
+            return _topic_tree(self.topic_masks, scope, selected)
+        labels = self.labels[name]
+        counts = {v: n for v, mask in self.masks[name].items() if v and (n := (mask & scope).bit_count())}
+        if name == "year":
+            ordered = sorted(counts, reverse=True)
+        else:
+            ordered = sorted(counts, key=lambda v: (-counts[v], labels[v]))
+        return [FacetValue(v, labels[v], counts[v], v in selected) for v in ordered]
 
     @classmethod
     def current(cls, state=None):
@@ -118,98 +153,28 @@ class TermTable:
         return cls._current[1]
 
 
-def _count_ids(name, ids, selected, table=None):
-    """``count`` over record ids, from the TermTable."""
-    table = table or TermTable.current()
-    if name == "topic":
-        return _topic_tree_of({pk: table.topic_ids.get(pk, ()) for pk in ids}, selected)
-    counts, values = Counter(), table.values[name]
-    for pk in ids:
-        counts.update(set(values.get(pk, ())))
-    labels = table.labels[name]
-    if name == "year":
-        return [FacetValue(v, labels[v], counts[v], v in selected) for v in sorted(counts, reverse=True)]
-    ordered = sorted(counts, key=lambda v: (-counts[v], labels[v]))
-    return [FacetValue(v, labels[v], counts[v], v in selected) for v in ordered if v]
-
-
-def count(name, records=None, ids=None, selected=()):
-    """The values of facet ``name`` with their counts over ``records`` (a RecordPage queryset) or
-    over the record ``ids``, most frequent first (years newest first; topics as a tree)."""
-    if ids is not None:
-        return _count_ids(name, ids, selected)
-    counts, labels = Counter(), {}
-    scopes = [records]
-    if name == "kind":
-        models = RecordPage.kind_models()
-        kinds = {_content_type(model).pk: (kind, model.kind_label) for kind, model in models.items()}
-        for scope in scopes:
-            for content_type, n in scope.order_by().values_list("content_type").annotate(n=Count("pk")):
-                kind, label = kinds.get(content_type, ("", ""))
-                counts[kind] += n
-                labels[kind] = label
-    elif name == "year":
-        for scope in scopes:
-            rows = scope.order_by().annotate(y=ExtractYear("publication_date")).values_list("y").annotate(n=Count("pk"))
-            for year, n in rows:
-                counts[str(year)] += n
-                labels[str(year)] = str(year)
-        ordered = sorted(counts, reverse=True)
-        return [FacetValue(v, labels[v], counts[v], v in selected) for v in ordered]
-    elif name == "topic":
-        return _topic_tree(scopes, selected)
-    else:
-        relation, key = TERM_FACETS[name]
-        field = RecordPage._meta.get_field(relation)
-        through, term = field.remote_field.through, field.m2m_reverse_field_name()
-        for scope in scopes:
-            rows = (
-                through.objects.filter(recordpage__in=scope.order_by().values("pk"))
-                .values_list(f"{term}__{key}", f"{term}__name")
-                .annotate(n=Count("recordpage", distinct=True))
-            )
-            for value, label, n in rows:
-                counts[value] += n
-                labels[value] = label
-    ordered = sorted(counts, key=lambda v: (-counts[v], labels[v]))
-    return [FacetValue(v, labels[v], counts[v], v in selected) for v in ordered if v]
-
-
-def _topic_tree(scopes, selected):
-    """Topic counts where a topic counts the records under it or any of its sub-topics once."""
-    through = RecordPage._meta.get_field("topics").remote_field.through
-    topic_ids = {}
-    for scope in scopes:
-        for record_id, topic_id in through.objects.filter(recordpage__in=scope.order_by().values("pk")).values_list(
-            "recordpage_id", "topic_id"
-        ):
-            topic_ids.setdefault(record_id, []).append(topic_id)
-    return _topic_tree_of(topic_ids, selected)
-
-
-def _topic_tree_of(topic_ids, selected):
-    """The topic tree's counts from {record id: [its topic ids]}."""
-    records_by_topic = {}
-    for record_id, ids in topic_ids.items():
-        for topic_id in ids:
-            records_by_topic.setdefault(topic_id, set()).add(record_id)
+def _topic_tree(topic_masks, scope, selected):
+    """The topic tree's counts over the records of mask ``scope``: a topic counts the records
+    under it or any of its sub-topics once. The tree is read afresh (one query)."""
     topics = {t.pk: t for t in Topic.objects.only("pk", "name", "slug", "parent_id")}
     under = {}
-    for topic_id, records in records_by_topic.items():
-        seen, node = set(), topics.get(topic_id)
+    for topic_id, mask in topic_masks.items():
+        mask &= scope
+        seen, node = set(), topics.get(topic_id) if mask else None
         while node is not None and node.pk not in seen:
             seen.add(node.pk)
-            under.setdefault(node.pk, set()).update(records)
+            under[node.pk] = under.get(node.pk, 0) | mask
             node = topics.get(node.parent_id)
+    counts = {pk: mask.bit_count() for pk, mask in under.items()}
     children = {}
     for topic in topics.values():
         children.setdefault(topic.parent_id, []).append(topic)
     values = []
 
     def walk(parent_id, depth):
-        for topic in sorted(children.get(parent_id, []), key=lambda t: (-len(under.get(t.pk, ())), t.name)):
-            if under.get(topic.pk):
-                values.append(FacetValue(topic.slug, topic.name, len(under[topic.pk]), topic.slug in selected, depth))
+        for topic in sorted(children.get(parent_id, []), key=lambda t: (-counts.get(t.pk, 0), t.name)):
+            if counts.get(topic.pk):
+                values.append(FacetValue(topic.slug, topic.name, counts[topic.pk], topic.slug in selected, depth))
                 walk(topic.pk, depth + 1)
 
     walk(None, 0)
@@ -223,21 +188,18 @@ def facets(records, selections, ids=None, state=None):
     (``state``: the records' state, if the caller has read it, for the TermTable).
     Each facet is counted with every other facet's selection applied, not its own.
     """
+    if ids is None:
+        ids = records.order_by().values_list("pk", flat=True)
+    table = TermTable.current(state)
+    scope = table.mask_of(ids)
+    chosen = {name: table.having(name, values) for name, values in selections.items() if values}
     result = {}
-    if ids is not None:
-        table = TermTable.current(state)
-        chosen = {name: table.having(name, values) for name, values in selections.items() if values}
-        for name in FACETS:
-            scoped = [pk for pk in ids if all(pk in keep for other, keep in chosen.items() if other != name)]
-            result[name] = _count_ids(name, scoped, selections.get(name, ()), table)
-        return result
-    constraints = {name: constraint(name, values) for name, values in selections.items() if values}
     for name in FACETS:
-        scope = records
-        for other, condition in constraints.items():
+        scoped = scope
+        for other, mask in chosen.items():
             if other != name:
-                scope = scope.filter(condition)
-        result[name] = count(name, records=scope, selected=selections.get(name, ()))
+                scoped &= mask
+        result[name] = table.count(name, scoped, selections.get(name, ()))
     return result
 
 
