@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 
 from portal import audit
 from portal.exchange import files as record_files
@@ -338,6 +338,15 @@ class Importer:
                     note=mapping.get("note") or "",
                     source=mapping.get("source_ref") or "",
                 )
+
+
+def refresh_statistics():
+    """Have the database measure its tables again (``ANALYZE``), after a bulk load. Without
+    statistics SQLite takes every table to be the same size, and may walk all 10,000 records to
+    find the 1,000 frameworks of the compare picker (7 ms, against 1 ms with them). PostgreSQL
+    measures on its own in the background; here it does so at once."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def stderr_progress(done, total, label):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from findings.models import FindingPage
 from frameworks.models import Crosswalk, FrameworkPage
@@ -163,6 +164,33 @@ def test_export_can_be_limited_to_one_kind(db, tmp_path):
     assert len(list((tmp_path / "lessons").glob("*.yaml"))) == 4
     with pytest.raises(CommandError, match="Unknown kind"):
         call_command("export_records", "--kind", "poem", str(tmp_path), stdout=io.StringIO())
+
+
+def measured_records_table():
+    """Whether the database measured the records' table in this test (SQLite: since its
+    statistics were dropped; PostgreSQL: since the test's transaction began)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if cursor.fetchone() is None:
+                return False
+            cursor.execute("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'portal_recordpage'")
+            return cursor.fetchone()[0] > 0
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # read the statistics as they are now
+        cursor.execute("SELECT last_analyze >= now() FROM pg_stat_user_tables WHERE relname = 'portal_recordpage'")
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize("command", ["import_records", "load_demo"])
+def test_bulk_loads_leave_the_database_its_table_statistics(db, settings, command):
+    settings.PORTAL_DEMO_DATA = str(DEMO)
+    settings.PORTAL_SAMPLE_DATA = ""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS sqlite_stat1")
+    assert not measured_records_table()
+    run(command, str(DEMO)) if command == "import_records" else run(command)
+    assert measured_records_table()
 
 
 def test_load_demo_keeps_edits_and_creates_the_admin_only_once(db, django_user_model, settings):
