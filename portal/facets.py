@@ -65,8 +65,8 @@ def _content_type(model):
 
 class TermTable:
     """Every record's facet values as presence masks, read once per state of the records and
-    kept in this process: an int per facet value with one byte per record, 1 where the record has
-    the value. Counting a facet over a set of records is then ``(mask & scope).bit_count()`` per
+    kept in this process: an int per facet value with one bit per record, set where the record
+    has the value. Counting a facet over a set of records is then ``(mask & scope).bit_count()`` per
     value, whatever the number of records. Built from one query per facet."""
 
     _current = None
@@ -75,7 +75,7 @@ class TermTable:
         models = RecordPage.kind_models()
         kinds = {_content_type(model).pk: (kind, model.kind_label) for kind, model in models.items()}
         rows = list(RecordPage.objects.order_by("pk").values_list("pk", "content_type", "publication_date"))
-        self.position = {pk: place for place, (pk, _, _) in enumerate(rows)}  # record id -> its byte
+        self.position = {pk: place for place, (pk, _, _) in enumerate(rows)}  # record id -> its bit
         self.size = len(rows)
         places = {name: {} for name in FACETS}  # facet -> {value: [positions]}
         self.labels = {name: {} for name in FACETS}  # facet -> {value: label}
@@ -104,10 +104,10 @@ class TermTable:
         self.topic_masks = {topic_id: self._mask(p) for topic_id, p in topic_places.items()}
 
     def _mask(self, places):
-        lanes = bytearray(self.size)
+        bits = bytearray((self.size + 7) // 8)
         for place in places:
-            lanes[place] = 1
-        return int.from_bytes(lanes, "little")
+            bits[place >> 3] |= 1 << (place & 7)
+        return int.from_bytes(bits, "little")
 
     def mask_of(self, ids):
         """The mask of these record ids (ids the table does not hold are left out)."""
