@@ -50,7 +50,7 @@ def request_key(request):
     return (audience_key(request.user), records_state())
 
 
-def cache_key(parts):
+def _cache_key(parts):
     return "portal:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -59,7 +59,7 @@ def remembered(parts, compute):
     depends on) for at most ``PORTAL_CACHE_SECONDS``."""
     if not settings.PORTAL_CACHE_SECONDS:
         return compute()
-    key = cache_key(parts)
+    key = _cache_key(parts)
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = compute()

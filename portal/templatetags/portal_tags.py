@@ -1,12 +1,10 @@
 from html import escape
 
 from django import template
-from django.conf import settings
-from django.core.cache import cache
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from portal.caching import cache_key
+from portal.caching import remembered
 from portal.models import AUDIENCES
 
 register = template.Library()
@@ -39,12 +37,8 @@ class CachedFragmentNode(template.Node):
         request_key = context.get("cache_key")
         if request_key is None:  # a preview, or a view that does not cache
             return self.nodelist.render(context)
-        key = cache_key(("fragment", *(part.resolve(context) for part in self.parts), request_key))
-        html = cache.get(key)
-        if html is None:
-            html = self.nodelist.render(context)
-            cache.set(key, html, settings.PORTAL_CACHE_SECONDS)
-        return html
+        parts = ("fragment", *(part.resolve(context) for part in self.parts), request_key)
+        return remembered(parts, lambda: self.nodelist.render(context))
 
 
 @register.tag
