@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from portal.api.kinds import kind_of_content_type
 from portal.models import RecordPage, Topic
 
 #: facet name -> (record relation, the term field used in URLs)
@@ -73,16 +74,17 @@ class TermTable:
 
     def __init__(self):
         models = RecordPage.kind_models()
-        kinds = {_content_type(model).pk: (kind, model.kind_label) for kind, model in models.items()}
+        kind_of = kind_of_content_type()
         rows = list(RecordPage.objects.order_by("pk").values_list("pk", "content_type", "publication_date"))
         self.position = {pk: place for place, (pk, _, _) in enumerate(rows)}  # record id -> its bit
         self.size = len(rows)
-        places = {name: {} for name in FACETS}  # facet -> {value: [positions]}
-        self.labels = {name: {} for name in FACETS}  # facet -> {value: label}
+        # facet -> {value: [positions]} and {value: label}; topics go by id (``topic_masks``)
+        places = {name: {} for name in FACETS if name != "topic"}
+        self.labels = {name: {} for name in places}
         for place, (_pk, content_type, published) in enumerate(rows):
-            kind, label = kinds.get(content_type, ("", ""))
+            kind = kind_of.get(content_type, "")
             places["kind"].setdefault(kind, []).append(place)
-            self.labels["kind"][kind] = label
+            self.labels["kind"][kind] = models[kind].kind_label if kind else ""
             if published is not None:
                 year = str(published.year)
                 places["year"].setdefault(year, []).append(place)
@@ -96,10 +98,11 @@ class TermTable:
                 place = self.position.get(record_id)
                 if place is None:
                     continue
-                places[name].setdefault(value, []).append(place)
-                self.labels[name][value] = label
                 if name == "topic":
                     topic_places.setdefault(term_id, []).append(place)
+                else:
+                    places[name].setdefault(value, []).append(place)
+                    self.labels[name][value] = label
         self.masks = {name: {v: self._mask(p) for v, p in found.items()} for name, found in places.items()}
         self.topic_masks = {topic_id: self._mask(p) for topic_id, p in topic_places.items()}
 
