@@ -32,7 +32,7 @@ _MISSING = object()
 def records_state():
     """Changes when any record changes for anyone (two small queries)."""
     newest = RecordChange.objects.aggregate(newest=Max("id"))["newest"]
-    return (newest, RecordPage.objects.newest_expiry_passed())
+    return (newest, RecordPage.newest_expiry_passed())
 
 
 def audience_key(user):

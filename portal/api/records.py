@@ -29,7 +29,7 @@ def latest_change():
     """When any record last changed for anyone: the newest change-log entry, or the newest expiry
     that has passed (an expired record leaves the lists without a log entry)."""
     logged = RecordChange.objects.order_by("-id").values_list("at", flat=True).first()
-    expired = RecordPage.objects.newest_expiry_passed()
+    expired = RecordPage.newest_expiry_passed()
     return max((t for t in (logged, expired) if t is not None), default=None)
 
 

@@ -54,15 +54,6 @@ class RecordQuerySet(PageQuerySet):
         (about 8 ms at 10,000 records, against 1 ms this way)."""
         return Exists(self.visible_to(user).filter(pk=OuterRef(field)))
 
-    def newest_expiry_passed(self):
-        """When the last live record to reach its expiry time reached it (None if none has): an
-        expired record leaves every list without a change-log entry. Read from Wagtail's page
-        table alone, by the records' content types: with a join to the records' table, SQLite
-        may walk every record first (8 ms at 10,000 records, against 2 ms)."""
-        kinds = ContentType.objects.get_for_models(*RecordPage.kind_models().values()).values()
-        expired = Page.objects.filter(content_type__in=kinds, live=True, expire_at__lte=timezone.now())
-        return expired.aggregate(last=Max("expire_at"))["last"]
-
     def of_kind(self, kind):
         """Records of one kind ('framework', 'finding', 'lesson')."""
         return self.type(RecordPage.kind_models()[kind])
@@ -289,6 +280,16 @@ class RecordPage(Page):
                 ObjectList(Page.settings_panels, heading="Settings"),
             ]
         )
+
+    @staticmethod
+    def newest_expiry_passed():
+        """When the last live record to reach its expiry time reached it (None if none has): an
+        expired record leaves every list without a change-log entry. Read from Wagtail's page
+        table alone, by the records' content types: with a join to the records' table, SQLite
+        may walk every record first (8 ms at 10,000 records, against 2 ms)."""
+        kinds = ContentType.objects.get_for_models(*RecordPage.kind_models().values()).values()
+        expired = Page.objects.filter(content_type__in=kinds, live=True, expire_at__lte=timezone.now())
+        return expired.aggregate(last=Max("expire_at"))["last"]
 
     @staticmethod
     def kind_models():
