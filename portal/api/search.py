@@ -69,9 +69,10 @@ def matching_ids(records, query, order="relevance"):
     try:
         results = RecordPage.objects.only("pk").search(query)
         # A backend that can give keys alone (ours: ``pks()``) saves building a model instance
-        # per match; any other backend's results are objects.
+        # per match, and leaves checking them to the query below; any other backend's results
+        # are objects.
         pks = getattr(results, "pks", None)
-        ranked = pks() if pks is not None else [record.pk for record in results]
+        ranked = pks(check=False) if pks is not None else [record.pk for record in results]
     except Exception as error:  # a backend's parser or connection: never a server error for a query
         logger.exception("Search failed for %r", query)
         raise SearchError("The search could not run this query. Try simpler words.") from error

@@ -192,13 +192,14 @@ class WhooshSearchResults(BaseSearchResults):
         to_python = self.query_compiler.queryset.model._meta.pk.to_python
         return [(to_python(key), score) for key, score in self._hits(self._view())]
 
-    def pks(self):
+    def pks(self, check=True):
         """The primary keys of these results in order, without building model instances: an
         addition to modelsearch's results for callers that need every match only as keys (the
-        portal counts facets over them). The database has the last word, as for the objects."""
+        portal counts facets over them). The database has the last word, as for the objects;
+        ``check=False`` leaves that to a caller that reads the keys from the database anyway."""
         keys = [key for key, _score in self._keyed_hits()]
-        if not keys:
-            return []
+        if not keys or not check:
+            return keys
         present = set(self.query_compiler.queryset.filter(pk__in=keys).values_list("pk", flat=True))
         return [key for key in keys if key in present]
 

@@ -29,6 +29,10 @@ def test_pks_leave_out_what_the_database_no_longer_holds(whoosh_backend, records
     keys = whoosh_backend.search("chatbot", RecordPage.objects.all()).pks()
     assert records["lesson"].pk not in keys
     assert records["jailbreak"].pk in keys
+    # Unchecked, the keys are the index's, for a caller that checks them itself.
+    unchecked = whoosh_backend.search("chatbot", RecordPage.objects.all()).pks(check=False)
+    assert records["lesson"].pk in unchecked
+    assert [key for key in unchecked if key != records["lesson"].pk] == keys
 
 
 def test_the_search_service_finds_the_same_keys_through_objects_or_pks(backend, indexed, settings):
