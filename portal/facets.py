@@ -1,9 +1,10 @@
 """Facets over records: filters that combine (AND across facets, OR within one) and counts.
 
 Used by the web search page and the index pages, so that browsing and searching behave alike.
-Filtering runs in the database. Counting, over the visible records or the ids a search matched,
-reads a table of every record's facet values as presence masks (``TermTable``), kept in the
-process and rebuilt when any record changes. A facet's counts ignore that facet's own selection,
+Browsing filters in the database (``apply``). Narrowing a search's matches (``narrow``) and
+counting, over the visible records or a search's matches, read a table of every record's facet
+values as presence masks (``TermTable``), kept in the process and rebuilt when any record
+changes. A facet's counts ignore that facet's own selection,
 so that a visitor can add a second value to it (OR) and see how many records each would bring.
 """
 
@@ -117,6 +118,11 @@ class TermTable:
         position = self.position
         return self._mask(position[pk] for pk in ids if pk in position)
 
+    def within(self, mask, ids):
+        """The ``ids``, in their order, of the records in ``mask``."""
+        bits, position = mask.to_bytes((self.size + 7) // 8, "little"), self.position
+        return [pk for pk in ids if (place := position.get(pk)) is not None and bits[place >> 3] >> (place & 7) & 1]
+
     def having(self, name, values):
         """The mask of the records with any of ``values`` for facet ``name`` (for a topic: the
         topic or any topic under it), as ``constraint`` selects them in the database."""
@@ -204,6 +210,17 @@ def facets(records, selections, ids=None, state=None):
                 scoped &= mask
         result[name] = table.count(name, scoped, selections.get(name, ()))
     return result
+
+
+def narrow(ids, selections, state=None):
+    """The ``ids``, in their order, of the records that meet every facet selection: what
+    ``apply`` keeps in the database, read from the facet table (``state`` as for ``facets``)."""
+    table = TermTable.current(state)
+    keep = (1 << table.size) - 1
+    for name, values in selections.items():
+        if values:
+            keep &= table.having(name, values)
+    return table.within(keep, ids)
 
 
 def apply(records, selections):

@@ -63,10 +63,7 @@ def build(request, form, records, *, scope, with_kind=True):
         except search_service.SearchError as error:
             listing.message = str(error)
             ids = []
-        matched = ids
-        if selections:
-            allowed = set(facets.apply(records, selections).values_list("pk", flat=True))
-            matched = [pk for pk in ids if pk in allowed]
+        matched = facets.narrow(ids, selections, state) if selections else ids
         listing.total = len(matched)
         page = Paginator(matched, size).get_page(_page_number(request))
         by_pk = records.filter(pk__in=list(page.object_list)).prefetch_related("organisations").in_bulk()
