@@ -12,6 +12,7 @@ from django.urls import reverse
 from findings.models import FindingPage
 from frameworks.models import FrameworkPage
 from portal.models import AuditEntry
+from tests.portal.test_exchange import forget_statistics, measured_records_table
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "records"
@@ -35,6 +36,15 @@ def test_superuser_uploads_sees_the_report_and_confirms(admin_client, indexes):
     # The same upload key cannot be replayed.
     response = admin_client.post(url, {"confirm": "1", "key": key}, follow=True)
     assert "expired or was already imported" in response.content.decode()
+
+
+def test_an_import_from_the_admin_leaves_the_database_its_table_statistics(admin_client, indexes):
+    forget_statistics()
+    url = reverse("portal_exchange")
+    key = admin_client.post(url, {"files": uploads("taxonomy.yaml", "frameworks.yaml")}).context["key"]
+    assert not measured_records_table()  # the dry run writes nothing and measures nothing
+    admin_client.post(url, {"confirm": "1", "key": key})
+    assert measured_records_table()
 
 
 def test_a_zip_of_record_files_is_accepted(admin_client, indexes):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.exchange.importer import Importer, refresh_statistics, stderr_progress
+from portal.exchange.importer import Importer, stderr_progress
 
 
 class Command(BaseCommand):
@@ -31,5 +31,4 @@ class Command(BaseCommand):
             self.stdout.write(f"Dry run: {summary}. Nothing was written.")
             return
         importer.apply()
-        refresh_statistics()
         self.stdout.write(self.style.SUCCESS(f"Imported: {summary}."))

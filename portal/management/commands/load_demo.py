@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.exchange.importer import Importer, refresh_statistics
+from portal.exchange.importer import Importer
 from portal.exchange.site import ensure_site_structure
 from portal.models import Membership, Organisation
 
@@ -36,7 +36,6 @@ class Command(BaseCommand):
             self.load(Path(settings.PORTAL_SAMPLE_DATA) / "organisations.yaml")
             credentials.extend(self.sample_accounts())
             self.load(Path(settings.PORTAL_SAMPLE_DATA) / "records.yaml")
-        refresh_statistics()
         if credentials:
             lines = "\n".join(f"    {name:24} {password:20} {role}" for name, password, role in credentials)
             self.stdout.write(
