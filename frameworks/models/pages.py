@@ -201,12 +201,12 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
 
 def evidence_counts(framework, user):
     """{(provision id, kind): number of visible records linking to that provision} (one query)."""
-    from django.contrib.contenttypes.models import ContentType
     from django.db.models import Count
 
+    from portal.api.kinds import kind_of_content_type
     from portal.models import CrossLink
 
-    kinds = {ContentType.objects.get_for_model(model).pk: kind for kind, model in RecordPage.kind_models().items()}
+    kinds = kind_of_content_type()
     rows = (
         CrossLink.objects.filter(target=framework, target_provision__isnull=False)
         .filter(RecordPage.objects.visible_through(user, "source"))
