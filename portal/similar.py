@@ -46,13 +46,16 @@ def similar_records(record, user, limit=5):
             item.reasons.append((weight, reason))
 
     # Records that link to the same provisions or records as this one.
-    mine = list(CrossLink.objects.filter(source=record).values_list("target_id", "target_provision_id"))
+    # Only links to targets the user may see: a shared target is quoted as the reason.
+    mine = list(
+        CrossLink.objects.visible_to(user).filter(source=record).values_list("target_id", "target_provision_id")
+    )
     provisions = {p for _, p in mine if p}
     targets = {t for t, p in mine if not p}
     if provisions or targets:
         shared = (
-            CrossLink.objects.filter(Q(target_provision__in=provisions) | Q(target__in=targets, target_provision=None))
-            .filter(RecordPage.objects.visible_through(user, "source"))
+            CrossLink.objects.visible_to(user)
+            .filter(Q(target_provision__in=provisions) | Q(target__in=targets, target_provision=None))
             .exclude(source=record)
             .values_list("source_id", "link_type", "target_provision__code", "target__title")[:MAX_CANDIDATES]
         )

@@ -208,8 +208,8 @@ def evidence_counts(framework, user):
 
     kinds = kind_of_content_type()
     rows = (
-        CrossLink.objects.filter(target=framework, target_provision__isnull=False)
-        .filter(RecordPage.objects.visible_through(user, "source"))
+        CrossLink.objects.visible_to(user)
+        .filter(target=framework, target_provision__isnull=False)
         .order_by()
         .values_list("target_provision", "source__content_type")
         .annotate(n=Count("source", distinct=True))

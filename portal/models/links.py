@@ -38,6 +38,16 @@ INVERSE_LABELS = {
 }
 
 
+class CrossLinkQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The links both of whose ends ``user`` may see: the only way a page, a reason or a
+        count reads another record's part of a link (its title, kind, provision code or note)."""
+        from .records import RecordPage
+
+        records = RecordPage.objects
+        return self.filter(records.visible_through(user, "source"), records.visible_through(user, "target"))
+
+
 class CrossLink(Orderable):
     source = ParentalKey("portal.RecordPage", on_delete=models.CASCADE, related_name="links")
     link_type = models.CharField(
@@ -67,6 +77,8 @@ class CrossLink(Orderable):
         help_text="Optional: one provision of a framework, e.g. GOVERN 1.1.",
     )
     note = models.CharField(max_length=500, blank=True, help_text="Optional: one sentence on how the two relate.")
+
+    objects = CrossLinkQuerySet.as_manager()
 
     panels = [
         FieldPanel("link_type"),
@@ -134,10 +146,9 @@ def _grouped(links, label_of):
 
 def grouped_links(record, user):
     """The record's outgoing links that ``user`` may follow, grouped by relationship (one query)."""
-    from .records import RecordPage
-
     links = (
-        CrossLink.objects.filter(RecordPage.objects.visible_through(user, "target"), source=record)
+        CrossLink.objects.visible_to(user)
+        .filter(source=record)
         .select_related("target", "target_provision")
         .order_by("sort_order", "pk")
     )
@@ -147,10 +158,9 @@ def grouped_links(record, user):
 def grouped_backlinks(record, user):
     """Links from other records that ``user`` may see, pointing at this record or one of its
     provisions, grouped by the inverse relationship (one query)."""
-    from .records import RecordPage
-
     links = (
-        CrossLink.objects.filter(RecordPage.objects.visible_through(user, "source"), target=record)
+        CrossLink.objects.visible_to(user)
+        .filter(target=record)
         .select_related("source", "target_provision")
         .order_by("source__title", "pk")
     )
