@@ -6,14 +6,11 @@ from django.contrib.auth import user_logged_in, user_logged_out, user_login_fail
 from django.dispatch import receiver
 from django.utils import timezone
 
+from portal.clients import client_ip
 from portal.models import AuditEntry
 
 #: A token's use is recorded at most once per token in this window (sampling).
 TOKEN_USE_SAMPLE = timedelta(hours=1)
-
-
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR") if request is not None else None
 
 
 def record(action, *, user=None, request=None, token=None, target="", **detail):

@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from portal.clients import client_ip
+
 
 class ConditionalGetMixin:
     """ETag (a hash of the body) and Last-Modified on successful GETs, and 304 Not Modified when
@@ -46,10 +48,17 @@ class ConditionalGetMixin:
 
 class _ConfiguredRate:
     """Reads the rate from the settings at request time (``API_THROTTLE_ANON`` / ``_USER``), so a
-    deployment or a test can change it; an empty rate switches throttling off for that scope."""
+    deployment or a test can change it; an empty rate switches throttling off for that scope.
+
+    Anonymous callers are counted by the client address the whole portal uses
+    (``portal.clients.client_ip``: X-Forwarded-For only as far as ``PORTAL_TRUSTED_PROXIES``
+    allows), never by what the caller writes in a header."""
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or None
+
+    def get_ident(self, request):
+        return client_ip(request) or ""
 
 
 class AnonThrottle(_ConfiguredRate, AnonRateThrottle):

@@ -191,8 +191,13 @@ AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contri
 MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
 AXES_FAILURE_LIMIT = int(os.environ.get("PORTAL_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("PORTAL_LOGIN_COOLOFF_HOURS", "1"))
+# Lock out (account, client address) pairs, so failures from one address never lock the account's
+# owner out elsewhere; the address is the one every part of the portal reads (portal/clients.py).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "portal.clients.client_ip"
 AXES_RESET_ON_SUCCESS = True
+# A wrong password during a lock-out is refused without restarting the cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "account"
@@ -203,6 +208,13 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Reverse proxies in front of the portal: how many there are, each appending the address it was
+# called from to X-Forwarded-For (portal/clients.py). 0: the header is ignored, the client is the
+# connecting address. Throttles, the sign-in lock-out and the audit log all read it.
+PORTAL_TRUSTED_PROXIES = int(os.environ.get("PORTAL_TRUSTED_PROXIES", "0"))
+if PORTAL_TRUSTED_PROXIES < 0:
+    raise ValueError("PORTAL_TRUSTED_PROXIES is the number of proxies in front of the portal: 0 or more.")
 
 # Served over HTTPS (behind a proxy that sets X-Forwarded-Proto): secure cookies, redirects, HSTS.
 PORTAL_HTTPS = env_bool("PORTAL_HTTPS", False)
