@@ -43,6 +43,8 @@ from portal.models import (
     Sector,
     SharingLevel,
     Topic,
+    named_person,
+    sharing_state,
 )
 
 Action = RecordChange.Action
@@ -64,10 +66,14 @@ TERM_MODELS = (Topic, Sector, Jurisdiction, Language, Organisation)
 TERM_SHOWN = ("name", "slug", "code", "acronym")
 
 
-def log(records, action):
-    """One entry per record: ``records`` is an iterable of (uuid, kind)."""
+def log(records, action, cause=None):
+    """One entry per record: ``records`` is an iterable of (uuid, kind, seen_by), ``seen_by`` the
+    sharing states of who could see the change (``RecordChange.seen_by``)."""
     RecordChange.objects.bulk_create(
-        [RecordChange(record_uuid=uuid, kind=kind, action=action) for uuid, kind in records]
+        [
+            RecordChange(record_uuid=uuid, kind=kind, action=action, cause_uuid=cause, seen_by=seen_by)
+            for uuid, kind, seen_by in records
+        ]
     )
 
 
@@ -75,11 +81,34 @@ def _kinds():
     return {ContentType.objects.get_for_model(model).pk: kind for kind, model in RecordPage.kind_models().items()}
 
 
-def log_live(records, action):
-    """Log ``action`` for the live records of a RecordPage queryset."""
+def _states(pks):
+    """{pk: the stored sharing state} of records (three queries)."""
+    rows = RecordPage.objects.filter(pk__in=pks).values_list("pk", "sharing_level", "owning_organisation_id")
+    organisations, people = {}, {}
+    through = RecordPage.shared_with_organisations.through.objects.filter(recordpage_id__in=pks)
+    for pk, organisation in through.values_list("recordpage_id", "organisation_id"):
+        organisations.setdefault(pk, []).append(organisation)
+    through = RecordPage.shared_with_people.through.objects.filter(recordpage_id__in=pks)
+    for pk, person in through.values_list("recordpage_id", "user_id"):
+        people.setdefault(pk, []).append(person)
+    return {pk: sharing_state(level, owner, organisations.get(pk, ()), people.get(pk, ())) for pk, level, owner in rows}
+
+
+def log_live(records, action, cause=None, seen_by=None, also_seen_by=()):
+    """Log ``action`` for the live records of a RecordPage queryset. Who could see each entry is
+    ``seen_by`` if given (for a change caused by another record: who could see that one), else
+    who may see the record itself, and ``also_seen_by``."""
     kind_of = _kinds()
-    rows = records.filter(live=True).values_list("translation_key", "content_type_id").distinct()
-    log(((uuid, kind_of.get(ct, "")) for uuid, ct in rows), action)
+    rows = list(records.filter(live=True).values_list("pk", "translation_key", "content_type_id").distinct())
+    states = _states([pk for pk, _, _ in rows]) if seen_by is None else {}
+    log(
+        (
+            (uuid, kind_of.get(ct, ""), [*(seen_by if seen_by is not None else [states[pk]]), *also_seen_by])
+            for pk, uuid, ct in rows
+        ),
+        action,
+        cause=cause,
+    )
 
 
 def _is_record(sender):
@@ -106,22 +135,22 @@ def _stored_state(pk):
         return None
     organisations = RecordPage.shared_with_organisations.through.objects.filter(recordpage_id=pk)
     people = RecordPage.shared_with_people.through.objects.filter(recordpage_id=pk)
-    row["sharing"] = (
+    row["sharing"] = sharing_state(
         row.pop("sharing_level"),
         row.pop("owning_organisation_id"),
-        frozenset(organisations.values_list("organisation_id", flat=True)),
-        frozenset(people.values_list("user_id", flat=True)),
+        organisations.values_list("organisation_id", flat=True),
+        people.values_list("user_id", flat=True),
     )
     row["neighbours"] = _neighbour_ids(pk)
     return row
 
 
 def _sharing(page):
-    return (
+    return sharing_state(
         page.sharing_level,
         page.owning_organisation_id,
-        frozenset(o.pk for o in page.shared_with_organisations.all()),
-        frozenset(u.pk for u in page.shared_with_people.all()),
+        [o.pk for o in page.shared_with_organisations.all()],
+        [u.pk for u in page.shared_with_people.all()],
     )
 
 
@@ -148,7 +177,9 @@ def log_saved_record(sender, instance, raw=False, update_fields=None, **kwargs):
         action = Action.SHARING
     else:
         action = Action.UPDATED
-    log([(instance.translation_key, sender.record_kind)], action)
+    # Who could see it just before (if it was live) or may see it now (if it is).
+    seen_by = ([before["sharing"]] if was_live else []) + ([_sharing(instance)] if instance.live else [])
+    log([(instance.translation_key, sender.record_kind, seen_by)], action)
     # The (in-memory) links being saved now, the links other records hold, and the stored ones.
     neighbours = {link.target_id for link in instance.links.all() if link.target_id}
     neighbours |= set(CrossLink.objects.filter(target_id=instance.pk).values_list("source_id", flat=True))
@@ -156,17 +187,29 @@ def log_saved_record(sender, instance, raw=False, update_fields=None, **kwargs):
         neighbours |= before["neighbours"]
     neighbours.discard(instance.pk)
     if neighbours:
-        log_live(RecordPage.objects.filter(pk__in=neighbours), Action.UPDATED)
+        # A neighbour's links show this record only to those who may see it.
+        log_live(
+            RecordPage.objects.filter(pk__in=neighbours),
+            Action.UPDATED,
+            cause=instance.translation_key,
+            seen_by=seen_by,
+        )
 
 
 @receiver(pre_delete)
 def log_deleted_record(sender, instance, **kwargs):
     if not _is_record(sender) or instance.first_published_at is None:
         return
-    log([(instance.translation_key, sender.record_kind)], Action.DELETED)
+    seen_by = [_states([instance.pk])[instance.pk]] if instance.live else []
+    log([(instance.translation_key, sender.record_kind, seen_by)], Action.DELETED)
     if instance.live:
         neighbours = _neighbour_ids(instance.pk) - {instance.pk}
-        log_live(RecordPage.objects.filter(pk__in=neighbours), Action.UPDATED)
+        log_live(
+            RecordPage.objects.filter(pk__in=neighbours),
+            Action.UPDATED,
+            cause=instance.translation_key,
+            seen_by=seen_by,
+        )
 
 
 @receiver(post_page_move)
@@ -237,7 +280,8 @@ def log_membership_change(sender, instance, raw=False, **kwargs):
         Q(sharing_level__in=[SharingLevel.AMBER, SharingLevel.AMBER_STRICT], owning_organisation_id=organisation)
         | Q(sharing_level=SharingLevel.AMBER, shared_with_organisations=organisation)
     )
-    log_live(records, Action.SHARING)
+    # The person who joined or left could see them at one end of the change.
+    log_live(records, Action.SHARING, also_seen_by=[named_person(instance.user_id)])
 
 
 # Records published before the log existed get a "created" entry, so that a feed replayed from
@@ -248,10 +292,10 @@ def backfill():
     """Log ``created`` for every live record that has no entry yet. Returns how many."""
     logged = RecordChange.objects.values("record_uuid")
     missing = RecordPage.objects.filter(live=True).exclude(translation_key__in=logged)
-    kind_of = _kinds()
-    rows = list(missing.values_list("translation_key", "content_type_id"))
-    log(((uuid, kind_of.get(ct, "")) for uuid, ct in rows), Action.CREATED)
-    return len(rows)
+    count = missing.count()
+    if count:
+        log_live(missing, Action.CREATED)
+    return count
 
 
 @receiver(post_migrate)

@@ -3,7 +3,9 @@
 The feed walks the change log (``RecordChange``, written by ``portal/changes.py``) after the
 cursor and answers, for each record an entry names, the record's *current* state as the caller
 sees it: the full record (exactly as ``records/`` shows it) if the caller may see it now, else a
-tombstone (``state`` ``deleted`` or ``hidden``). Records whose expiry time passed since the
+tombstone (``state`` ``deleted`` or ``hidden``). A caller is told only of records it may see now
+or could see when the change was made (``RecordChange.tells``): the feed never names a record,
+not even by its UUID, to someone who never could see it. Records whose expiry time passed since the
 previous page come as tombstones too (expiry writes no log entry). A mirror that applies every
 item in order (put the record, or remove the UUID) therefore ends equal to ``records/``.
 
@@ -25,7 +27,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from portal.models import RecordChange, RecordPage, audience
+from portal.models import RecordChange, RecordPage, Viewer, audience
 
 from .filters import parse_params
 from .http import ConditionalGetMixin
@@ -121,16 +123,25 @@ class ChangeViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         entries = list(
             RecordChange.objects.filter(id__gt=last_id, at__lte=now - settle)
             .order_by("id")
-            .values_list("id", "record_uuid", "kind", "action", "at")[: size + 1]
+            .only("id", "record_uuid", "kind", "action", "at", "cause_uuid", "seen_by")[: size + 1]
         )
         has_more = len(entries) > size
         entries = entries[:size]
 
-        # The newest entry of each record in this page, in log order.
+        # The records the caller may see now, among those the entries name.
+        uuids = list(dict.fromkeys(entry.record_uuid for entry in entries))
+        present = {}
+        if uuids:
+            records = load_records(record_queryset(request.user).filter(translation_key__in=uuids), request)
+            data = RecordSerializer(records, many=True, context={"request": request}).data
+            present = {str(item["uuid"]): item for item in data}
+        # Of the entries the caller is told (RecordChange.tells), the newest of each record, in log order.
+        viewer = Viewer.of(request.user)
         latest = {}
-        for entry_id, uuid, kind, action, at in entries:
-            latest.pop(uuid, None)
-            latest[uuid] = (entry_id, kind, action, at)
+        for entry in entries:
+            if entry.tells(viewer, str(entry.record_uuid) in present):
+                latest.pop(entry.record_uuid, None)
+                latest[entry.record_uuid] = entry
         expired = []
         if since is not None:
             expired = list(
@@ -139,13 +150,7 @@ class ChangeViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
                 .exclude(translation_key__in=list(latest))
                 .values_list("translation_key", "content_type_id", "expire_at")
             )
-        uuids = list(latest)
-        present = {}
-        if uuids:
-            records = load_records(record_queryset(request.user).filter(translation_key__in=uuids), request)
-            data = RecordSerializer(records, many=True, context={"request": request}).data
-            present = {str(item["uuid"]): item for item in data}
-        missing = [uuid for uuid in uuids if str(uuid) not in present]
+        missing = [uuid for uuid in latest if str(uuid) not in present]
         existing = set()
         if missing:
             stored = RecordPage.objects.filter(translation_key__in=missing).values_list("translation_key", flat=True)
@@ -162,16 +167,25 @@ class ChangeViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
             }
             for uuid, content_type_id, expire_at in expired
         ]
-        for uuid, (_entry_id, kind, action, at) in latest.items():
+        for uuid, entry in latest.items():
             record = present.get(str(uuid))
             if record is not None:
                 state = "present"
             else:
                 state = "hidden" if str(uuid) in existing else "deleted"
-            results.append({"uuid": uuid, "kind": kind, "action": action, "at": at, "state": state, "record": record})
+            results.append(
+                {
+                    "uuid": uuid,
+                    "kind": entry.kind,
+                    "action": entry.action,
+                    "at": entry.at,
+                    "state": state,
+                    "record": record,
+                }
+            )
 
         # Expiries up to now are reported above; the next answer reports those after it.
-        next_cursor = make_cursor(entries[-1][0] if entries else last_id, now)
+        next_cursor = make_cursor(entries[-1].id if entries else last_id, now)
         self.last_modified = latest_change()
         # The cursor holds the time of the answer; the rest says whether anything is new.
         self.etag_basis = without_cursor

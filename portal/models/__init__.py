@@ -4,7 +4,7 @@ from .home import HomePage
 from .indexes import RecordIndexPage
 from .links import INVERSE_LABELS, CrossLink, LinkType
 from .records import ExternalIdentifier, RecordPage, RecordQuerySet, RecordTag
-from .sharing import AUDIENCES, BREADTH, Membership, SharingLevel, audience
+from .sharing import AUDIENCES, BREADTH, Membership, SharingLevel, Viewer, audience, named_person, sharing_state
 from .taxonomy import TERM_MODELS, Jurisdiction, Language, Organisation, Sector, Topic
 
 __all__ = [
@@ -16,6 +16,9 @@ __all__ = [
     "RecordChange",
     "SharingLevel",
     "audience",
+    "named_person",
+    "sharing_state",
+    "Viewer",
     "INVERSE_LABELS",
     "TERM_MODELS",
     "CrossLink",

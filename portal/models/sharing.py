@@ -2,6 +2,8 @@
 see what. ``audience`` is the one rule; ``RecordQuerySet.visible_to`` applies it everywhere.
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -73,3 +75,58 @@ def audience(user):
         | Q(sharing_level=SharingLevel.AMBER_STRICT, owning_organisation__in=organisations)
         | Q(sharing_level=SharingLevel.RED, pk__in=named)
     )
+
+
+def sharing_state(level, owner, organisations=(), people=()):
+    """A record's sharing as plain data, kept where the record itself cannot be asked (the change
+    log keeps who could see a record at the time of each change)."""
+    return {
+        "level": str(level),
+        "owner": owner,
+        "organisations": sorted(organisations),
+        "people": sorted(people),
+    }
+
+
+def named_person(user_id):
+    """The sharing state that admits one person only."""
+    return sharing_state(SharingLevel.RED, None, people=[user_id])
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A visitor as the sharing rule sees them, for checking stored sharing states in Python: the
+    same rule as ``audience`` (tests hold the two equal), for states that are no longer in the
+    database."""
+
+    signed_in: bool = False
+    superuser: bool = False
+    pk: int | None = None
+    organisations: frozenset = frozenset()
+
+    @classmethod
+    def of(cls, user):
+        if user is None or not user.is_authenticated or not user.is_active:
+            return cls()
+        organisations = frozenset(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
+        return cls(signed_in=True, superuser=user.is_superuser, pk=user.pk, organisations=organisations)
+
+    def admits(self, state):
+        """Whether a record shared as ``state`` (see ``sharing_state``) is visible to this visitor."""
+        level = state["level"]
+        if level == SharingLevel.CLEAR or self.superuser:
+            return True
+        if not self.signed_in:
+            return False
+        if level == SharingLevel.GREEN:
+            return True
+        if level in (SharingLevel.AMBER, SharingLevel.AMBER_STRICT) and state["owner"] in self.organisations:
+            return True
+        if level == SharingLevel.AMBER:
+            return not self.organisations.isdisjoint(state["organisations"])
+        if level == SharingLevel.RED:
+            return self.pk in state["people"]
+        return False
+
+    def admits_any(self, states):
+        return any(self.admits(state) for state in states)

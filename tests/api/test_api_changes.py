@@ -29,6 +29,7 @@ class Mirror:
 
     def __init__(self, client):
         self.client, self.records, self.cursor = client, {}, None
+        self.mentioned = set()  # every UUID the feed has named to this caller
 
     def sync(self, page_size=7):
         while True:
@@ -39,6 +40,7 @@ class Mirror:
             assert response.status_code == 200, response.content[:300]
             page = response.json()
             for item in page["results"]:
+                self.mentioned.add(item["uuid"])
                 if item["state"] == "present":
                     self.records[item["uuid"]] = item["record"]
                 else:
@@ -141,13 +143,23 @@ def test_a_bad_or_forged_cursor_is_400(client, db, cursor):
 def test_replaying_the_feed_rebuilds_the_live_listing_after_random_edits(indexes, django_user_model):
     """Two mirrors (anonymous, and a partner in an organisation) follow the feed while records are
     created, edited, linked, re-shared, unpublished, expired and deleted; each ends equal to what
-    records/ lists for the same caller."""
+    records/ lists for the same caller, and the feed never names to a caller a record that the
+    caller never could see."""
     rng = random.Random(5)
     organisation = OrganisationFactory(slug="acme")
     partner = django_user_model.objects.create_user("pat", "pat@example.org", "pw")
     signed_in = Client()
     signed_in.force_login(partner)
     mirrors = [Mirror(Client()), Mirror(signed_in)]
+    callers = [None, partner]
+    ever_visible = [set(), set()]
+
+    def note_visible():
+        for seen, user in zip(ever_visible, callers, strict=True):
+            seen |= {
+                str(uuid) for uuid in RecordPage.objects.visible_to(user).values_list("translation_key", flat=True)
+            }
+
     topics = [TopicFactory(), TopicFactory()]
     factories = [(FindingFactory, "finding"), (LessonFactory, "lesson"), (FrameworkFactory, "framework")]
     pages = []
@@ -224,10 +236,13 @@ def test_replaying_the_feed_rebuilds_the_live_listing_after_random_edits(indexes
     for step in range(45):
         if len(pages) < 2:
             create()
+        note_visible()
         rng.choice(operations)()
+        note_visible()
         if step % 6 == 0:
             rng.choice(mirrors).sync(page_size=rng.choice([1, 3, 100]))
-    for mirror in mirrors:
+    for mirror, seen in zip(mirrors, ever_visible, strict=True):
         mirror.sync()
         assert mirror.records == mirror.live_listing()
+        assert mirror.mentioned <= seen, mirror.mentioned - seen
     assert mirrors[0].records and mirrors[1].records
