@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import include, path, reverse_lazy
 from django.views.decorators.http import require_POST
 
-from portal.models import Membership, PartnerToken
+from portal.audit import record, record_once_a_minute
+from portal.models import AuditEntry, Membership, PartnerToken
 from portal.tokens import LIFETIMES, create_token, revoke_token
 
 
@@ -56,10 +57,30 @@ def revoke(request, pk):
     return redirect("account")
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, on record in the audit log (once a minute per address: anyone can
+    ask, for any address, as often as they like)."""
+
+    def form_valid(self, form):
+        record_once_a_minute(
+            AuditEntry.Action.PASSWORD_RESET_REQUESTED, self.request, target=form.cleaned_data["email"]
+        )
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's new-password form for a reset link, on record in the audit log once it succeeds."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(AuditEntry.Action.PASSWORD_RESET_COMPLETED, user=form.user, request=self.request)
+        return response
+
+
 password_reset_urls = [
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        PasswordResetView.as_view(
             template_name="account/password_reset.html",
             email_template_name="account/password_reset_email.txt",
             success_url=reverse_lazy("password_reset_done"),
@@ -73,7 +94,7 @@ password_reset_urls = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        PasswordResetConfirmView.as_view(
             template_name="account/password_reset_confirm.html",
             success_url=reverse_lazy("password_reset_complete"),
         ),

@@ -18,9 +18,15 @@ class ConditionalGetMixin:
     Views set ``self.last_modified`` (an aware datetime) while handling the request if they know
     when what they answer last changed, and may set ``self.etag_basis`` (a function of the body)
     when part of the body changes on every call without changing its meaning (the change feed's
-    cursor): the ETag is then a weak one over what that function keeps."""
+    cursor): the ETag is then a weak one over what that function keeps.
+
+    A list sets ``self.modified_since = False``: its ``last_modified`` is the newest change among
+    the records it shows, which says nothing of a record that left the list (unpublished, deleted,
+    restricted), so only the ETag may answer 304. Nothing in either header may depend on records
+    the caller cannot see."""
 
     last_modified = None
+    modified_since = True
     etag_basis = None
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -42,8 +48,16 @@ class ConditionalGetMixin:
         else:
             patch_cache_control(response, no_cache=True)
         return get_conditional_response(
-            request._request, etag=response["ETag"], last_modified=timestamp, response=response
+            request._request,
+            etag=response["ETag"],
+            last_modified=timestamp if self.modified_since else None,
+            response=response,
         )
+
+
+def newest_change(records):
+    """When the newest of ``records`` (what an answer shows) was last published, or None."""
+    return max((record.last_published_at for record in records if record.last_published_at), default=None)
 
 
 class _ConfiguredRate:

@@ -1,9 +1,11 @@
 """Cursor pagination for record lists: keyset paging on (ordering field, id).
 
 A cursor is the position after the last record of a page: the ordering, that record's ordering
-value and its id, signed so it cannot be forged or edited. The next page starts strictly after
-that position, so records added or removed meanwhile never make a page repeat or skip one of the
-records that were already there. Cursors are opaque to clients: follow ``next`` until it is null.
+value and its id, signed so it cannot be forged or edited. It holds nothing else (no time), so
+the same page asked again has the same ``next`` link, the same body and the same ETag. The next
+page starts strictly after that position, so records added or removed meanwhile never make a page
+repeat or skip one of the records that were already there. Cursors are opaque to clients: follow
+``next`` until it is null.
 """
 
 import datetime
@@ -36,13 +38,13 @@ def _decode_value(field, value):
 
 
 def make_cursor(ordering, value, pk):
-    return signing.dumps([ordering, _encode_value(value), pk], salt=SALT, compress=True)
+    return signing.Signer(salt=SALT).sign_object([ordering, _encode_value(value), pk], compress=True)
 
 
 def read_cursor(cursor, ordering):
     """(value, pk) from a cursor made for ``ordering``; a ValidationError naming ``cursor`` otherwise."""
     try:
-        made_for, value, pk = signing.loads(cursor, salt=SALT)
+        made_for, value, pk = signing.Signer(salt=SALT).unsign_object(cursor)
         field = ORDERINGS[made_for.lstrip("-")]
         value = _decode_value(field, value)
         if value is None or not isinstance(pk, int):

@@ -16,7 +16,7 @@ from portal.models import RecordChange, RecordPage
 
 from .exports import CSVRenderer, JSONLinesRenderer, stream
 from .filters import AllRecordListParams, RecordListParams, filter_records, parse_params
-from .http import ConditionalGetMixin
+from .http import ConditionalGetMixin, newest_change
 from .loading import load_records, record_queryset
 from .pagination import KeysetPagination
 from .serializers import RecordSerializer
@@ -74,7 +74,7 @@ class RecordViewSetBase(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(records)
         load_records(page, request)
         data = self.get_serializer(page, many=True).data
-        self.last_modified = latest_change()
+        self.last_modified, self.modified_since = newest_change(page), False
         return self.get_paginated_response(data)
 
     def get_object(self):

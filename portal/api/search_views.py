@@ -10,10 +10,9 @@ from portal.models import RecordPage
 
 from . import search
 from .filters import AllRecordListParams, TermFilterParams, filter_records, parse_params
-from .http import ConditionalGetMixin
+from .http import ConditionalGetMixin, newest_change
 from .kinds import kind_of_content_type
 from .loading import Urls
-from .records import latest_change
 from .serializers import OrganisationRefSerializer, html_to_text
 
 MAX_PAGE = 500
@@ -171,5 +170,5 @@ class SearchViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
             "facets": outcome.facets,
             "suggestions": {"spelling": outcome.spelling, "completions": outcome.completions},
         }
-        self.last_modified = latest_change()
+        self.last_modified, self.modified_since = newest_change(outcome.records), False
         return Response(body)  # in the shape SearchResultsSerializer describes

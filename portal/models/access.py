@@ -42,6 +42,9 @@ class AuditEntry(models.Model):
         TOKEN_CREATED = "token_created", "Created an API token"
         TOKEN_REVOKED = "token_revoked", "Revoked an API token"
         TOKEN_USED = "token_used", "Used an API token"
+        TOKEN_REFUSED = "token_refused", "Refused an API token"
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", "Asked for a password reset"
+        PASSWORD_RESET_COMPLETED = "password_reset_completed", "Reset a password"
         SHARING_CHANGED = "sharing_changed", "Changed a record's sharing"
         EXPORT = "export", "Exported records"
 
