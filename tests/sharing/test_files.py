@@ -131,6 +131,16 @@ def test_document_used_by_a_draft_only_is_404_for_the_public(client, indexes):
     assert download(client, document).status_code == 404
 
 
+def test_document_in_an_unpublished_draft_of_a_clear_record_stays_404_until_published(client, indexes):
+    document = make_document("not-yet")
+    record = FindingFactory(parent=indexes["finding"], sharing_level=SharingLevel.CLEAR)
+    record.body = [("paragraph", document_link(document))]
+    revision = record.save_revision()
+    assert download(client, document).status_code == 404
+    revision.publish()
+    assert download(client, document).status_code == 200
+
+
 def test_document_used_by_a_clear_record_downloads_for_anyone(client, indexes):
     document = make_document("clear-report")
     FindingFactory(
@@ -213,7 +223,9 @@ def test_figure_of_an_amber_record_is_404_for_outsiders_and_shown_to_members(cli
     src = image_src(client, record)
     assert client.get(src).status_code == 200
     client.logout()
-    assert client.get(src).status_code == 404
+    restricted, unknown = client.get(src), client.get("/files/images/no-such-picture.width-800.jpg")
+    assert restricted.status_code == unknown.status_code == 404
+    assert body(restricted) == body(unknown)
     client.force_login(people["partner"])
     assert client.get(src).status_code == 404
 
