@@ -149,6 +149,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "portal@localho
 WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "AI Safety Governance Portal")
 WAGTAILADMIN_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
+# Uploads are served only by the portal, which applies the record rule (portal/files.py): documents
+# through Wagtail's view, never straight from MEDIA_ROOT; images only as renditions, whose
+# addresses lead through the portal too. Never publish MEDIA_ROOT on a web server.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
+WAGTAILIMAGES_RENDITION_STORAGE = "portal.rendition_storage.RenditionStorage"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_I18N_ENABLED = False
 TAGGIT_CASE_INSENSITIVE = True
