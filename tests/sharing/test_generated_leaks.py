@@ -1,0 +1,530 @@
+"""The generated leak test: random record graphs, every kind of visitor, every surface rendered.
+
+Each example builds a small random world: records of every kind at random sharing levels, with
+random owners, shared-with organisations and named people, some of them drafts, some published
+at a wider level first and narrowed since (or unpublished); random links between them (to a
+record or to one of its provisions, with a note), crosswalks between frameworks, topics and
+tags. Every record carries unique markers in its title, summary, body, slug, tag, provision code
+and UUID. Then each visitor (anonymous, a partner, members of two organisations, a person named
+on TLP:RED records, an Editor and a Publisher of one organisation, a superuser) renders every
+surface: pages with all their panels, listings, term pages, search with facets, suggestions,
+feeds, the sitemap, citations, the API (lists, details, search, exports, crosswalks, the change
+feed) and, for staff, the admin's search, choosers, admin API, explorer, reports and history.
+Nothing of a record the visitor may not see may appear, and no count may include it.
+
+Who may see what is worked out here from the table in docs/sharing.md, independently of the
+code under test. The number of examples is fixed (``PORTAL_LEAK_EXAMPLES``, default 3 per search
+backend, besides two written-out worlds) and the run is derandomised, so CI is repeatable;
+raise it locally to search harder. Members, Editors and Publishers of one organisation see the
+same public surfaces, so Editors and Publishers are checked in the admin only.
+"""
+
+import itertools
+import json
+import os
+from dataclasses import dataclass, field
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import transaction
+from django.test import Client
+
+from portal.facets import TermTable
+from portal.models import Membership, RecordPage
+from portal.tokens import create_token
+from tests.factories import (
+    CrossLinkFactory,
+    CrosswalkFactory,
+    CrosswalkMappingFactory,
+    FindingFactory,
+    FrameworkFactory,
+    LessonFactory,
+    OrganisationFactory,
+    ProvisionFactory,
+    TopicFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES = int(os.environ.get("PORTAL_LEAK_EXAMPLES", "3"))
+BACKENDS = {"whoosh": "portal.search.whoosh", "database": "modelsearch.backends.database"}
+
+CLEAR, GREEN, AMBER, STRICT, RED = "TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"
+LEVELS = [CLEAR, GREEN, AMBER, STRICT, RED]
+FACTORIES = {"finding": FindingFactory, "lesson": LessonFactory, "framework": FrameworkFactory}
+LINK_TYPES = ["cites", "addresses", "supports", "related"]
+ORGANISATIONS = ("a", "b")
+
+
+@dataclass(frozen=True)
+class Visitor:
+    name: str
+    organisations: frozenset = frozenset()
+    signed_in: bool = True
+    superuser: bool = False
+    staff: bool = False
+
+
+VISITORS = [
+    Visitor("anonymous", signed_in=False),
+    Visitor("partner"),
+    Visitor("member_a", frozenset("a")),
+    Visitor("member_b", frozenset("b")),
+    Visitor("named"),
+    Visitor("editor_b", frozenset("b"), staff=True),
+    Visitor("publisher_b", frozenset("b"), staff=True),
+    Visitor("superuser", superuser=True, staff=True),
+]
+#: People a TLP:RED record can name.
+NAMEABLE = ["named", "member_a", "editor_b"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    level: str
+    owner: str | None
+    shared_with: frozenset
+    people: frozenset
+    topic: int
+    #: "live", "draft" (never published) or "unpublished" (published once, then withdrawn)
+    state: str
+    #: a wider level the record was published at before it was narrowed to ``level`` (or None)
+    was: str | None
+
+
+@dataclass
+class Graph:
+    records: list
+    links: list = field(default_factory=list)  # (source, target, type, to a provision?)
+    crosswalks: list = field(default_factory=list)  # (source framework, target framework)
+
+
+def admits(visitor, level, spec):
+    """The sharing table of docs/sharing.md, for one level."""
+    if level == CLEAR or visitor.superuser:
+        return True
+    if not visitor.signed_in:
+        return False
+    if level == GREEN:
+        return True
+    if level in (AMBER, STRICT) and spec.owner in visitor.organisations:
+        return True
+    if level == AMBER and visitor.organisations & spec.shared_with:
+        return True
+    return level == RED and visitor.name in spec.people
+
+
+def may_see(visitor, spec):
+    return spec.state == "live" and admits(visitor, spec.level, spec)
+
+
+def could_ever_see(visitor, spec):
+    """Whether the record was ever visible to the visitor (the change feed may name it as a tombstone)."""
+    if spec.state == "draft":
+        return False
+    return admits(visitor, spec.level, spec) or (spec.was is not None and admits(visitor, spec.was, spec))
+
+
+def may_manage(visitor, spec):
+    """Staff work in the admin on their organisations' records and on records no organisation owns."""
+    return visitor.superuser or (visitor.staff and (spec.owner is None or spec.owner in visitor.organisations))
+
+
+@st.composite
+def record_specs(draw):
+    level = draw(st.sampled_from(LEVELS))
+    wider = LEVELS[: LEVELS.index(level)]
+    return Spec(
+        kind=draw(st.sampled_from(sorted(FACTORIES))),
+        level=level,
+        owner=draw(st.sampled_from([None, *ORGANISATIONS])),
+        shared_with=frozenset(draw(st.sets(st.sampled_from(ORGANISATIONS)))),
+        people=frozenset(draw(st.sets(st.sampled_from(NAMEABLE)))),
+        topic=draw(st.integers(0, 1)),
+        state=draw(st.sampled_from(["live", "live", "live", "draft", "unpublished"])),
+        was=draw(st.none() | st.sampled_from(wider)) if wider else None,
+    )
+
+
+@st.composite
+def graphs(draw):
+    records = draw(st.lists(record_specs(), min_size=2, max_size=6))
+    n = len(records)
+    pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))
+    links = [
+        (a, b, kind, provision)
+        for (a, b), kind, provision in draw(
+            st.lists(st.tuples(pairs, st.sampled_from(LINK_TYPES), st.booleans()), max_size=10)
+        )
+        if a != b
+    ]
+    frameworks = [i for i, spec in enumerate(records) if spec.kind == "framework"]
+    crosswalks = []
+    if len(frameworks) >= 2:
+        crosswalks = draw(st.lists(st.permutations(frameworks).map(lambda p: tuple(p[:2])), max_size=2))
+    return Graph(records, sorted(set(links)), sorted(set(crosswalks)))
+
+
+def _public(kind="finding", **fields):
+    values = dict(kind=kind, level=CLEAR, owner=None, shared_with=frozenset(), people=frozenset(), topic=0)
+    values.update(state="live", was=None)
+    values.update(fields)
+    return Spec(**values)
+
+
+#: Finding 1 of the trust review: two public findings that both cite a TLP:RED finding and address
+#: a provision of a TLP:AMBER+STRICT framework; their "similar records" panels quoted both.
+SHARED_HIDDEN_TARGETS = Graph(
+    records=[
+        _public(),
+        _public(),
+        _public(level=RED, owner="a", people=frozenset({"named"})),
+        _public(kind="framework", level=STRICT, owner="a"),
+    ],
+    links=[(0, 2, "cites", False), (1, 2, "cites", False), (0, 3, "addresses", True), (1, 3, "addresses", True)],
+)
+
+#: Narrowed, unpublished and draft records, linked and crosswalked to public ones.
+NARROWED_AND_WITHDRAWN = Graph(
+    records=[
+        _public(kind="framework"),
+        _public(kind="framework", level=AMBER, owner="a", shared_with=frozenset("b"), was=CLEAR),
+        _public(kind="lesson", level=GREEN, state="unpublished"),
+        _public(level=RED, owner="b", people=frozenset({"editor_b"}), state="draft"),
+    ],
+    links=[(2, 0, "addresses", True), (3, 1, "addresses", True), (3, 0, "cites", False), (0, 1, "related", False)],
+    crosswalks=[(0, 1)],
+)
+
+
+@dataclass
+class Built:
+    """One example's records as made, with their markers."""
+
+    number: int
+    specs: list
+    pages: list
+    markers: list  # per record: every string that must not reach someone who may not see it
+    link_markers: list  # (source, target, note)
+    crosswalk_markers: list  # (source, target, title)
+
+    @property
+    def common_word(self):
+        return f"commonqz{self.number}"
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def search_backend(request, settings, tmp_path):
+    settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": BACKENDS[request.param], "PATH": str(tmp_path / "index")}}
+    return request.param
+
+
+@pytest.fixture
+def people(indexes, django_user_model, search_backend, settings):
+    """The organisations, the visitors' accounts and a client for each visitor."""
+    settings.API_CHANGES_SETTLE_SECONDS = 0
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None}}
+    organisations = {name: OrganisationFactory(slug=f"org-{name}", name=f"Organisation {name}") for name in "ab"}
+    topics = [TopicFactory(slug="topic-zero"), TopicFactory(slug="topic-one")]
+    users, clients, tokens = {}, {}, {}
+    for visitor in VISITORS:
+        client = Client()
+        if visitor.name != "anonymous":
+            if visitor.superuser:
+                user = django_user_model.objects.create_superuser(visitor.name, f"{visitor.name}@example.org", "pw")
+            else:
+                user = django_user_model.objects.create_user(visitor.name, f"{visitor.name}@example.org", "pw")
+            for organisation in visitor.organisations:
+                Membership.objects.create(organisation=organisations[organisation], user=user)
+            if visitor.staff and not visitor.superuser:
+                group = "Editors" if visitor.name.startswith("editor") else "Publishers"
+                user.groups.add(Group.objects.get(name=group))
+            client.force_login(user)
+            users[visitor.name] = user
+            tokens[visitor.name] = create_token(user, "leak test")[1]
+        clients[visitor.name] = client
+    return {"organisations": organisations, "topics": topics, "users": users, "clients": clients, "tokens": tokens}
+
+
+def build(graph, number, world, indexes):
+    organisations, users = world["organisations"], world["users"]
+    pages, markers = [], []
+    for i, spec in enumerate(graph.records):
+        tag = f"qz{number}r{i}tag"
+        page = FACTORIES[spec.kind](
+            parent=indexes[spec.kind],
+            title=f"Qz{number}r{i}title",
+            slug=f"qz{number}-r{i}-slug",
+            summary=f"Qz{number}r{i}summary commonqz{number} shared words about evaluation.",
+            body=[("paragraph", f"<p>Qz{number}r{i}body</p>")],
+            sharing_level=spec.was or spec.level,
+            owning_organisation=organisations[spec.owner] if spec.owner else None,
+            topics=[world["topics"][spec.topic]],
+            live=spec.state != "draft",
+        )
+        page.shared_with_organisations.set([organisations[name] for name in spec.shared_with])
+        page.shared_with_people.set([users[name] for name in spec.people])
+        page.tags.add(tag)
+        if spec.state == "draft":
+            page.save_revision()
+        else:
+            page.save_revision().publish()
+        page = RecordPage.objects.get(pk=page.pk).specific
+        if spec.was:
+            page.sharing_level = spec.level
+            page.save_revision().publish()
+        if spec.state == "unpublished":
+            page.unpublish()
+        own = [page.title, f"Qz{number}r{i}summary", f"Qz{number}r{i}body", page.slug, tag, str(page.translation_key)]
+        if spec.kind == "framework":
+            ProvisionFactory(framework=page, code=f"QZ{number}R{i}CODE", title=f"Qz{number}r{i}provision")
+            own += [f"QZ{number}R{i}CODE", f"Qz{number}r{i}provision"]
+        pages.append(RecordPage.objects.get(pk=page.pk).specific)
+        markers.append(own)
+    link_markers = []
+    for a, b, kind, to_provision in graph.links:
+        provision = pages[b].provisions.first() if to_provision and graph.records[b].kind == "framework" else None
+        note = f"Qz{number}n{a}x{b}{kind}note"
+        CrossLinkFactory(source=pages[a], target=pages[b], target_provision=provision, link_type=kind, note=note)
+        link_markers.append((a, b, note))
+    crosswalk_markers = []
+    for a, b in graph.crosswalks:
+        title = f"Qz{number}w{a}x{b}crosswalk"
+        crosswalk = CrosswalkFactory(source_framework=pages[a], target_framework=pages[b], title=title)
+        CrosswalkMappingFactory(
+            crosswalk=crosswalk,
+            source_provision=pages[a].provisions.first(),
+            target_provision=pages[b].provisions.first(),
+        )
+        crosswalk_markers.append((a, b, title))
+    return Built(number, list(graph.records), pages, markers, link_markers, crosswalk_markers)
+
+
+def body(response):
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode(errors="replace")
+
+
+def forbidden(built, visitor, seen):
+    """The markers that must not appear to ``visitor``; ``seen(spec)`` says which records they may see."""
+    hidden = {i for i, spec in enumerate(built.specs) if not seen(spec)}
+    found = [marker for i in sorted(hidden) for marker in built.markers[i]]
+    found += [note for a, b, note in built.link_markers if a in hidden or b in hidden]
+    found += [title for a, b, title in built.crosswalk_markers if a in hidden or b in hidden]
+    return hidden, found
+
+
+def assert_absent(texts, markers, context):
+    lowered = {url: text.lower() for url, text in texts.items()}
+    for marker in markers:
+        for url, text in lowered.items():
+            assert marker.lower() not in text, f"{context}: {marker!r} leaked on {url}"
+
+
+def public_surfaces(client, built, visitor):
+    """Every public page, feed and API answer for one visitor: {label: text}."""
+    word = built.common_word
+    urls = [
+        "/",
+        "/findings/",
+        "/lessons/",
+        "/frameworks/",
+        "/findings/?topic=topic-zero",
+        "/topics/",
+        "/topics/topic-zero/",
+        "/topics/topic-one/",
+        "/organisations/org-a/",
+        "/organisations/org-b/",
+        f"/search/?q={word}",
+        "/search/?topic=topic-one",
+        f"/search/suggest/?q=Qz{built.number}",
+        "/feeds/findings/",
+        "/feeds/lessons/",
+        "/feeds/topics/topic-zero/",
+        "/sitemap.xml",
+    ]
+    for i, page in enumerate(built.pages):
+        spec = built.specs[i]
+        if not may_see(visitor, spec):
+            continue
+        urls += [page.url, f"/cite/{page.translation_key}.json"]
+        if spec.kind == "framework":
+            urls += [page.url + "evidence/", f"/feeds/frameworks/{page.slug}/"]
+            for j, other in enumerate(built.pages):
+                if j != i and built.specs[j].kind == "framework" and may_see(visitor, built.specs[j]):
+                    urls.append(page.url + f"compare/{other.slug}/")
+    responses = {}
+    for url in urls:
+        response = responses[url] = client.get(url)
+        assert response.status_code == 200, (visitor.name, url, response.status_code)
+    return responses
+
+
+API_LISTS = [
+    "/api/v1/records/?page_size=100",
+    "/api/v1/frameworks/?page_size=100",
+    "/api/v1/records/?format=jsonl",
+    "/api/v1/records/?format=csv",
+    "/api/v1/crosswalks/",
+    "/api/v1/topics/topic-zero/",
+    "/api/v1/organisations/",
+]
+
+
+def api_surfaces(client, built, visitor, headers):
+    """Every API answer for one visitor: {url: text}."""
+    urls = [*API_LISTS, f"/api/v1/search/?q={built.common_word}", f"/api/v1/records/?q={built.common_word}"]
+    for i, page in enumerate(built.pages):
+        if may_see(visitor, built.specs[i]):
+            urls.append(f"/api/v1/records/{page.translation_key}/")
+            if built.specs[i].kind == "framework":
+                urls.append(f"/api/v1/frameworks/{page.translation_key}/provisions/")
+    texts = {}
+    for url in urls:
+        response = client.get(url, **headers)
+        assert response.status_code == 200, (visitor.name, url, response.status_code, body(response)[:200])
+        texts[url] = body(response)
+    return texts
+
+
+def replay_changes(client, headers):
+    entries, url = [], "/api/v1/changes/?page_size=25"
+    while url:
+        response = client.get(url, **headers)
+        assert response.status_code == 200, body(response)[:300]
+        page = response.json()
+        entries += page["results"]
+        url = page["next"] if page["has_more"] else None
+    mirror = {}
+    for item in entries:
+        if item["state"] == "present":
+            mirror[item["uuid"]] = item["record"]["title"]
+        else:
+            mirror.pop(item["uuid"], None)
+    return entries, mirror
+
+
+def admin_surfaces(client, built):
+    """The admin screens where another organisation's records could show: {label: (status, text)}."""
+    word = built.common_word
+    index_ids = sorted({page.get_parent().pk for page in built.pages})
+    urls = [
+        f"/admin/pages/search/?q={word}",
+        f"/admin/choose-page/search/?q={word}",
+        f"/admin/api/main/pages/?search={word}&fields=title",
+        f"/admin/provision_chooser/?q=QZ{built.number}",
+        "/admin/reports/site-history/",
+        "/admin/reports/aging-pages/",
+        "/admin/reports/locked/",
+        "/admin/snippets/frameworks/crosswalk/",
+        "/admin/",
+    ]
+    urls += [f"/admin/pages/{pk}/" for pk in index_ids] + [f"/admin/choose-page/{pk}/" for pk in index_ids]
+    texts = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code < 500, (url, response.status_code)
+        texts[url] = body(response)
+    return texts
+
+
+def admin_record_screens(client, page):
+    """A record's own admin screens; for someone who may not work on it, none may show it."""
+    urls = [
+        f"/admin/pages/{page.pk}/",
+        f"/admin/pages/{page.pk}/edit/",
+        f"/admin/pages/{page.pk}/history/",
+        f"/admin/pages/{page.pk}/view_draft/",
+        f"/admin/bulk/wagtailcore/page/unpublish/?id={page.pk}",
+    ]
+    return {url: body(client.get(url)) for url in urls}
+
+
+def check_visitor(world, built, visitor):
+    client = world["clients"][visitor.name]
+    label = f"{visitor.name}, example {built.number}"
+    if visitor.staff and not visitor.superuser:
+        check_admin(client, built, visitor, label)
+        return
+    hidden, markers = forbidden(built, visitor, lambda spec: may_see(visitor, spec))
+
+    responses = public_surfaces(client, built, visitor)
+    assert_absent({url: body(response) for url, response in responses.items()}, markers, label)
+    # Counts: listings, term pages and search count only what the visitor may see.
+    visible = [spec for spec in built.specs if may_see(visitor, spec)]
+    for kind in FACTORIES:
+        count = responses[f"/{kind}s/"].context["records"].paginator.count
+        assert count == sum(spec.kind == kind for spec in visible), (label, kind)
+    listing = responses[f"/search/?q={built.common_word}"].context["listing"]
+    assert listing.total == len(visible), label
+    assert sum(value.count for value in listing.facets["kind"]) == len(visible), label
+    topic = responses["/topics/topic-one/"].context["records"].paginator.count
+    assert topic == sum(spec.topic == 1 for spec in visible), label
+
+    # Hidden records answer 404 everywhere, exactly like records that do not exist.
+    for i in sorted(hidden):
+        page, uuid = built.pages[i], built.pages[i].translation_key
+        for url in (page.url, f"/cite/{uuid}.bib", f"/api/v1/records/{uuid}/"):
+            assert client.get(url).status_code == 404, (label, url)
+
+    texts = api_surfaces(client, built, visitor, {})
+    assert_absent(texts, markers, f"{label} (API)")
+    listed = json.loads(texts["/api/v1/records/?page_size=100"])["results"]
+    expected = {page.title for page, spec in zip(built.pages, built.specs, strict=True) if may_see(visitor, spec)}
+    assert {item["title"] for item in listed} == expected, label
+
+    # The change feed, with the session and with a token: replayed from the start, it gives
+    # exactly the listing, and it names (even as a tombstone) only records the visitor could see
+    # at some time.
+    _, never = forbidden(built, visitor, lambda spec: could_ever_see(visitor, spec))
+    uuids = {str(page.translation_key) for page in built.pages}
+    content = [marker for marker in markers if marker not in uuids]  # a tombstone carries only its UUID
+    vias = {"session": (client, {})}
+    if visitor.signed_in:
+        vias["token"] = (Client(), {"HTTP_AUTHORIZATION": f"Bearer {world['tokens'][visitor.name]}"})
+    for via, (api, headers) in vias.items():
+        entries, mirror = replay_changes(api, headers)
+        assert mirror == {item["uuid"]: item["title"] for item in listed}, (label, via)
+        assert_absent({"changes": json.dumps(entries)}, [*never, *content], f"{label} ({via}, change feed)")
+        if via == "token":
+            response = api.get("/api/v1/records/?page_size=100", **headers)
+            assert {item["title"] for item in response.json()["results"]} == expected, (label, via)
+
+
+def check_admin(client, built, visitor, label):
+    """Staff see in the admin the records they may work on, and those they may see anyway."""
+    not_theirs, markers = forbidden(built, visitor, lambda spec: may_manage(visitor, spec) or may_see(visitor, spec))
+    assert_absent(admin_surfaces(client, built), markers, f"{label} (admin)")
+    for i in sorted(not_theirs):
+        assert_absent(admin_record_screens(client, built.pages[i]), markers, f"{label} (admin record)")
+
+
+counter = itertools.count(1)
+
+
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@example(graph=SHARED_HIDDEN_TARGETS)
+@example(graph=NARROWED_AND_WITHDRAWN)
+@given(graph=graphs())
+def test_no_surface_shows_a_visitor_anything_of_a_record_they_may_not_see(people, indexes, graph):
+    number = next(counter)
+    with transaction.atomic():
+        # Each example starts from the same database and empty caches (the facet table and page
+        # parts are keyed by the newest change-log id, which a rolled-back example hands out again).
+        cache.clear()
+        TermTable._current = None
+        built = build(graph, number, people, indexes)
+        for visitor in VISITORS:
+            check_visitor(people, built, visitor)
+        transaction.set_rollback(True)
