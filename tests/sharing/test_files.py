@@ -264,6 +264,10 @@ def test_each_organisation_has_its_own_collection(owner):
     assert collection.name == owner.name
     assert collection.get_parent() == Collection.get_first_root_node()
     assert collection_of(OrganisationFactory(slug="newcomer")) != collection
+    owner.name = "Owner Organisation, renamed"
+    owner.save()
+    collection.refresh_from_db()
+    assert collection.name == "Owner Organisation, renamed" and collection_of(owner) == collection
 
 
 def test_staff_download_unused_documents_of_their_organisation_only(client, indexes, owner, staff):
