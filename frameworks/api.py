@@ -113,7 +113,7 @@ class FrameworkViewSet(RecordViewSetBase):
     def provisions(self, request, uuid=None):
         framework = self.get_object()
         load_provisions([framework.frameworkpage], {})
-        self.last_modified = record_changed_at(framework.translation_key)
+        self.last_modified = record_changed_at(framework.translation_key, request.user)
         return Response(
             ProvisionNodeSerializer(
                 framework.frameworkpage.api_provisions, many=True, context={"request": request}

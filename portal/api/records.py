@@ -7,12 +7,11 @@ a record the caller may not see is a 404 and appears in no list, count or export
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 
-from django.db.models import Max
 from django.http import Http404
 from rest_framework import exceptions, renderers, viewsets
 from rest_framework.response import Response
 
-from portal.models import RecordChange, RecordPage
+from portal.models import RecordChange, RecordPage, Viewer
 
 from .exports import CSVRenderer, JSONLinesRenderer, stream
 from .filters import AllRecordListParams, RecordListParams, filter_records, parse_params
@@ -33,9 +32,21 @@ def latest_change():
     return max((t for t in (logged, expired) if t is not None), default=None)
 
 
-def record_changed_at(uuid):
-    """When this record last changed, including changes to records it links to or from."""
-    return RecordChange.objects.filter(record_uuid=uuid).aggregate(last=Max("at"))["last"]
+def record_changed_at(uuid, user):
+    """When this record last changed as ``user`` sees it: its own changes, and changes of records
+    it links to or from that ``user`` could see (``RecordChange.tells``). An edit of a neighbour
+    the caller may not see does not count: it would tell them that such a neighbour exists."""
+    entries = RecordChange.objects.filter(record_uuid=uuid).only("at", "cause_uuid", "seen_by")
+    viewer = None
+    # Newest first, up to the record's own newest change: one query, and the caller's
+    # organisations only if a neighbour's change comes first.
+    for entry in entries.order_by("-at", "-id").iterator():
+        if entry.cause_uuid is None:
+            return entry.at
+        viewer = Viewer.of(user) if viewer is None else viewer
+        if entry.tells(viewer, visible_now=True):
+            return entry.at
+    return None
 
 
 class RecordViewSetBase(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
@@ -86,7 +97,7 @@ class RecordViewSetBase(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         record = self.get_object()
         load_records([record], request)
-        self.last_modified = record_changed_at(record.translation_key)
+        self.last_modified = record_changed_at(record.translation_key, request.user)
         return Response(self.get_serializer(record).data)
 
 

@@ -12,7 +12,7 @@ from django.utils.http import http_date
 
 from portal.models import AuditEntry, SharingLevel
 from portal.tokens import create_token, revoke_token
-from tests.factories import FindingFactory
+from tests.factories import CrossLinkFactory, FindingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -302,3 +302,30 @@ def test_a_revoked_token_is_audited_with_its_owner(client, partner):
     assert_error(client.get("/api/v1/records/", HTTP_AUTHORIZATION=f"Bearer {plaintext}"), 401)
     entry = refused_entries().get()
     assert entry.token_id == token.pk and entry.user == partner
+
+
+def test_a_record_does_not_move_when_a_hidden_record_linking_to_it_changes(client, finding, indexes):
+    hidden = FindingFactory(parent=indexes["finding"], live=False, sharing_level=SharingLevel.AMBER)
+    hidden.save_revision().publish()
+    CrossLinkFactory(source=hidden, target=finding, link_type="cites")
+    age_everything()
+    path = f"/api/v1/records/{finding.translation_key}/"
+    before = client.get(path)
+    hidden.title = "Renamed where outsiders cannot see"
+    hidden.save_revision().publish()
+    after = client.get(path, HTTP_IF_MODIFIED_SINCE=before["Last-Modified"])
+    assert after.status_code == 304
+    assert client.get(path)["Last-Modified"] == before["Last-Modified"]
+
+
+def test_a_record_moves_when_a_visible_record_linking_to_it_changes(client, finding, indexes):
+    neighbour = FindingFactory(parent=indexes["finding"], live=False)
+    neighbour.save_revision().publish()
+    CrossLinkFactory(source=neighbour, target=finding, link_type="cites")
+    age_everything()
+    path = f"/api/v1/records/{finding.translation_key}/"
+    before = client.get(path)
+    neighbour.title = "Renamed in public"
+    neighbour.save_revision().publish()
+    after = client.get(path, HTTP_IF_MODIFIED_SINCE=before["Last-Modified"])
+    assert after.status_code == 200 and after["Last-Modified"] != before["Last-Modified"]
