@@ -6,6 +6,7 @@ from .links import INVERSE_LABELS, CrossLink, LinkType
 from .records import ExternalIdentifier, RecordPage, RecordQuerySet, RecordTag
 from .sharing import AUDIENCES, BREADTH, Membership, SharingLevel, Viewer, audience, named_person, sharing_state
 from .taxonomy import TERM_MODELS, Jurisdiction, Language, Organisation, Sector, Topic
+from .workflows import OrganisationApprovalTask
 
 __all__ = [
     "AuditEntry",
@@ -28,6 +29,7 @@ __all__ = [
     "Language",
     "LinkType",
     "Organisation",
+    "OrganisationApprovalTask",
     "RecordIndexPage",
     "RecordPage",
     "RecordQuerySet",

@@ -58,6 +58,21 @@ class RecordQuerySet(PageQuerySet):
         """Records of one kind ('framework', 'finding', 'lesson')."""
         return self.type(RecordPage.kind_models()[kind])
 
+    def manageable_by(self, user):
+        """The records ``user`` may see and act on in the admin: those owned by one of their
+        organisations and those with no owning organisation; every record for a superuser, none
+        for an inactive or anonymous account. The admin's one rule for staff (``portal.staff``
+        applies it to every listing, chooser, report and workflow task); Wagtail's page
+        permissions (edit, publish…) still apply on top of it."""
+        from .sharing import Membership
+
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        organisations = Membership.objects.filter(user=user).values("organisation")
+        return self.filter(Q(owning_organisation__isnull=True) | Q(owning_organisation__in=organisations))
+
 
 RecordManager = PageManager.from_queryset(RecordQuerySet)
 
