@@ -1,16 +1,33 @@
-"""Crosswalks in the admin, and a chooser for picking one provision of any framework."""
+"""Crosswalks in the admin, and a chooser for picking one provision of a framework.
+
+Staff see only what lies within their organisations' reach (``portal/staff.py``): the provisions
+of the frameworks they may manage, and the crosswalks between two such frameworks.
+"""
 
 from django import forms
 from django.db.models import Q
 
 from wagtail import hooks
 from wagtail.admin.forms.choosers import BaseFilterForm
-from wagtail.admin.views.generic.chooser import ChooseResultsView, ChooseView
+from wagtail.admin.views.generic.chooser import ChooseResultsView, ChooseView, ChosenView
 from wagtail.admin.viewsets.chooser import ChooserViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import DeleteView, EditView, HistoryView, SnippetViewSet, UsageView
 
-from frameworks.models import Crosswalk, Provision
+from frameworks.models import Crosswalk, FrameworkPage, Provision
+
+
+def provisions_in_reach(user):
+    """The provisions of the frameworks ``user`` may manage."""
+    return Provision.objects.filter(framework__in=FrameworkPage.objects.manageable_by(user).values("pk"))
+
+
+def crosswalks_in_reach(user):
+    """The crosswalks between two frameworks ``user`` may manage: editing one changes both."""
+    frameworks = FrameworkPage.objects.manageable_by(user).values("pk")
+    return Crosswalk.objects.filter(source_framework__in=frameworks, target_framework__in=frameworks)
 
 
 class ProvisionSearchForm(BaseFilterForm):
@@ -34,7 +51,8 @@ class ProvisionListMixin:
     filter_form_class = ProvisionSearchForm
 
     def get_object_list(self):
-        return Provision.objects.select_related("framework").order_by("framework__title", "sort_order")
+        provisions = provisions_in_reach(self.request.user)
+        return provisions.select_related("framework").order_by("framework__title", "sort_order")
 
 
 class ProvisionChooseView(ProvisionListMixin, ChooseView):
@@ -45,6 +63,11 @@ class ProvisionChooseResultsView(ProvisionListMixin, ChooseResultsView):
     pass
 
 
+class ProvisionChosenView(ChosenView):
+    def get_object(self, pk):
+        return provisions_in_reach(self.request.user).get(pk=pk)
+
+
 class ProvisionChooserViewSet(ChooserViewSet):
     model = Provision
     icon = "list-ul"
@@ -53,6 +76,7 @@ class ProvisionChooserViewSet(ChooserViewSet):
     per_page = 30
     choose_view_class = ProvisionChooseView
     choose_results_view_class = ProvisionChooseResultsView
+    chosen_view_class = ProvisionChosenView
 
 
 provision_chooser_viewset = ProvisionChooserViewSet("provision_chooser")
@@ -63,6 +87,50 @@ def register_provision_chooser():
     return provision_chooser_viewset
 
 
+class CrosswalkPermissionPolicy(ModelPermissionPolicy):
+    """The model permissions on crosswalks, narrowed to the crosswalks in the user's reach."""
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        if not self.user_has_any_permission(user, actions):
+            return Crosswalk.objects.none()
+        return crosswalks_in_reach(user)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        if not self.user_has_any_permission(user, actions):
+            return False
+        return crosswalks_in_reach(user).filter(pk=instance.pk).exists()
+
+
+register_permission_policy(Crosswalk, CrosswalkPermissionPolicy(Crosswalk))
+
+
+class CrosswalkInReachMixin:
+    """A crosswalk out of reach answers 404, as one that does not exist (Wagtail's views would
+    load it, then answer 403 or show its title)."""
+
+    def get_queryset(self):
+        return crosswalks_in_reach(self.request.user)
+
+    def get_base_object_queryset(self):
+        return crosswalks_in_reach(self.request.user)
+
+
+class CrosswalkEditView(CrosswalkInReachMixin, EditView):
+    pass
+
+
+class CrosswalkDeleteView(CrosswalkInReachMixin, DeleteView):
+    pass
+
+
+class CrosswalkHistoryView(CrosswalkInReachMixin, HistoryView):
+    pass
+
+
+class CrosswalkUsageView(CrosswalkInReachMixin, UsageView):
+    pass
+
+
 class CrosswalkViewSet(SnippetViewSet):
     model = Crosswalk
     icon = "arrows-up-down"
@@ -70,6 +138,13 @@ class CrosswalkViewSet(SnippetViewSet):
     menu_order = 310
     add_to_admin_menu = True
     list_display = ["title", "source_framework", "target_framework"]
+    edit_view_class = CrosswalkEditView
+    delete_view_class = CrosswalkDeleteView
+    history_view_class = CrosswalkHistoryView
+    usage_view_class = CrosswalkUsageView
+
+    def get_queryset(self, request):
+        return crosswalks_in_reach(request.user)
 
 
 register_snippet(CrosswalkViewSet)

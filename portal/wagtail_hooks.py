@@ -7,9 +7,8 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from portal import audit
+from portal import admin_scope, audit  # noqa: F401 (admin_scope: organisation boundaries)
 from portal.models import AuditEntry, Jurisdiction, Language, Organisation, RecordPage, Sector, Topic
-from portal.staff import organisation_ids
 
 
 class TermViewSet(SnippetViewSet):
@@ -59,16 +58,6 @@ register_snippet(TaxonomyGroup)
 
 
 # -- Records: staff see and edit their own organisations' records ---------------------------------
-
-
-@hooks.register("construct_explorer_page_queryset")
-def only_own_organisations_records(parent_page, pages, request):
-    """In the page explorer, staff see their organisations' records and the shared ones."""
-    if request.user.is_superuser:
-        return pages
-    mine = organisation_ids(request.user)
-    hidden = RecordPage.objects.exclude(owning_organisation__isnull=True).exclude(owning_organisation__in=mine)
-    return pages.exclude(pk__in=hidden.values("pk"))
 
 
 @hooks.register("before_edit_page")
