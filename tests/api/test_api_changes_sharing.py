@@ -115,3 +115,15 @@ def test_the_stored_rule_admits_exactly_whom_the_database_rule_admits(indexes, d
         allowed = set(RecordPage.objects.filter(audience(user)).values_list("pk", flat=True))
         for record in records:
             assert viewer.admits(states[record.pk]) == (record.pk in allowed), (user, record.sharing_level)
+
+
+def test_the_feeds_headers_do_not_move_when_a_hidden_record_changes(client, indexes, organisation):
+    publish(FindingFactory(parent=indexes["finding"], live=False))
+    secret = hidden_finding(indexes, organisation)
+    before = client.get("/api/v1/changes/")
+    secret.title = "Edited in secret"
+    publish(secret)
+    after = client.get("/api/v1/changes/")
+    assert after["Last-Modified"] == before["Last-Modified"]
+    assert after["ETag"] == before["ETag"]
+    assert client.get("/api/v1/changes/", HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 304
