@@ -117,6 +117,11 @@ def assert_refused(client, response):
     """Refused as a page that does not exist (404), or as Wagtail refuses a right: 403, or a
     redirect to the dashboard saying so; nothing of theirs on the way."""
     assert_nothing_of_theirs(response)
+    for _ in range(3):  # e.g. a page's revisions redirect to its history, which refuses
+        if response.status_code != 302 or response["Location"] == reverse("wagtailadmin_home"):
+            break
+        response = client.get(response["Location"])
+        assert_nothing_of_theirs(response)
     if response.status_code == 302:
         assert response["Location"] == reverse("wagtailadmin_home")
         assert_nothing_of_theirs(client.get(response["Location"]))
@@ -348,3 +353,16 @@ def test_bulk_action_confirmations_name_no_record_of_another_organisation(client
     alone = client.get(url + f"?id={orgs['amber'].pk}")
     assert alone.status_code == 404
     assert_nothing_of_theirs(alone)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["edit", "history", "revisions_index", "workflow_history", "usage", "delete", "move", "copy", "unpublish"],
+)
+def test_page_views_of_a_record_of_another_organisation_name_nothing_of_it(client, orgs, publisher, name):
+    client.force_login(publisher)
+    for record in ("amber", "red"):
+        response = client.get(reverse(f"wagtailadmin_pages:{name}", args=(orgs[record].pk,)))
+        assert_refused(client, response)
+    own = client.get(reverse(f"wagtailadmin_pages:{name}", args=(orgs["ours"].pk,)), follow=True)
+    assert own.status_code == 200 and own.request["PATH_INFO"] != reverse("wagtailadmin_home")
