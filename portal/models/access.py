@@ -33,7 +33,7 @@ class PartnerToken(APIToken):
 
 
 class AuditEntry(models.Model):
-    """Who did what, and when: sign-ins, token use, sharing changes and exports."""
+    """Who did what, and when: sign-ins, token use, sharing changes, membership changes and exports."""
 
     class Action(models.TextChoices):
         SIGN_IN = "sign_in", "Signed in"
@@ -47,6 +47,7 @@ class AuditEntry(models.Model):
         PASSWORD_RESET_COMPLETED = "password_reset_completed", "Reset a password"
         SHARING_CHANGED = "sharing_changed", "Changed a record's sharing"
         EXPORT = "export", "Exported records"
+        MEMBERSHIP_CHANGED = "membership_changed", "Changed an organisation's members"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

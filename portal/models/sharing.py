@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel
 
 
@@ -39,13 +40,22 @@ BREADTH = [
 
 
 class Membership(models.Model):
-    """A person's membership of an organisation. A person can belong to several."""
+    """A person's membership of an organisation. A person can belong to several.
 
-    organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE, related_name="memberships")
+    Memberships are edited on their organisation's page in the admin (hence the parental key), by
+    superusers and by that organisation's administrators only (``Organisation.members_manageable_by``).
+    """
+
+    organisation = ParentalKey("portal.Organisation", on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    is_administrator = models.BooleanField(
+        default=False,
+        verbose_name="organisation administrator",
+        help_text="May add, remove and change the organisation's members in the admin (needs admin access).",
+    )
     since = models.DateField(auto_now_add=True)
 
-    panels = [FieldPanel("user")]
+    panels = [FieldPanel("user"), FieldPanel("is_administrator")]
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "user"], name="one_membership_per_person")]
@@ -130,3 +140,92 @@ class Viewer:
 
     def admits_any(self, states):
         return any(self.admits(state) for state in states)
+
+
+# -- Widening: what a change of a record's sharing opens to people who could not see it before -----
+
+#: Levels every signed-in account sees; named organisations and people add nobody to them.
+PUBLIC_LEVELS = (SharingLevel.CLEAR, SharingLevel.GREEN)
+
+
+def stored_sharing(record_pk):
+    """The sharing state (``sharing_state``) of a record as stored in the database: for a published
+    record, its live version (a draft's changes are in its revisions only). None if there is no
+    such record."""
+    from .records import RecordPage
+
+    stored = RecordPage.objects.filter(pk=record_pk).values_list("sharing_level", "owning_organisation").first()
+    if stored is None:
+        return None
+    level, owner = stored
+    organisations = RecordPage.shared_with_organisations.through.objects.filter(recordpage_id=record_pk)
+    people = RecordPage.shared_with_people.through.objects.filter(recordpage_id=record_pk)
+    return sharing_state(
+        level, owner, organisations.values_list("organisation_id", flat=True), people.values_list("user_id", flat=True)
+    )
+
+
+def sharing_of(record):
+    """The sharing state of a record as it is in memory, e.g. a draft rebuilt from a revision."""
+    return sharing_state(
+        record.sharing_level,
+        record.owning_organisation_id,
+        [organisation.pk for organisation in record.shared_with_organisations.all()],
+        [person.pk for person in record.shared_with_people.all()],
+    )
+
+
+def _reader_organisations(state):
+    """The organisations whose members (or, for TLP:RED, whose staff in the admin) see a record."""
+    owner = {state["owner"]} if state["owner"] is not None else set()
+    if state["level"] == SharingLevel.AMBER:
+        return owner | set(state["organisations"])
+    return owner
+
+
+def _person(user):
+    full_name = user.get_full_name()
+    return f"{full_name} ({user.get_username()})" if full_name else user.get_username()
+
+
+def widenings(before, after):
+    """What changing a record's sharing from ``before`` to ``after`` (two ``sharing_state``s) opens to
+    people who could not see it, as ``[(field name, in words)]``; empty when nobody gains.
+
+    A wider level always counts (as ``BREADTH`` orders them). Below TLP:GREEN, so does each new
+    organisation (shared with, or a new owner), each person named on a TLP:RED record who could not
+    see it before, and dropping the owner: a record no organisation owns is the portal's own, which
+    every editor and publisher opens in the admin (``portal.staff``)."""
+    from django.contrib.auth import get_user_model
+
+    from .taxonomy import Organisation
+
+    old, new = before["level"], after["level"]
+    found = []
+    if BREADTH.index(new) < BREADTH.index(old):
+        found.append(("sharing_level", f"{old} → {new}: {AUDIENCES[new]}"))
+    if old in PUBLIC_LEVELS or new in PUBLIC_LEVELS:
+        return found
+    old_organisations = _reader_organisations(before)
+    added = _reader_organisations(after) - old_organisations
+    names = dict(Organisation.objects.filter(pk__in=added).values_list("pk", "name"))
+    owner = after["owner"]
+    if owner in added:
+        readers = "the editors and publishers, in the admin," if new == SharingLevel.RED else "the members"
+        found.append(("owning_organisation", f"{readers} of {names[owner]} (the new owning organisation)"))
+    if added - {owner}:
+        shared = ", ".join(sorted(names[pk] for pk in added - {owner}))
+        found.append(("shared_with_organisations", f"the members of {shared}"))
+    if owner is None and before["owner"] is not None:
+        found.append(("owning_organisation", "every editor and publisher, in the admin (no owning organisation)"))
+    if new == SharingLevel.RED:
+        if old == SharingLevel.RED:
+            could_see = set(before["people"])
+        else:
+            members = Membership.objects.filter(organisation__in=old_organisations, user__in=after["people"])
+            could_see = set(members.values_list("user_id", flat=True))
+        people = get_user_model().objects.filter(pk__in=set(after["people"]) - could_see)
+        if people:
+            named = ", ".join(sorted(_person(person) for person in people))
+            found.append(("shared_with_people", f"{named} by name"))
+    return found

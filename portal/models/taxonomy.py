@@ -11,8 +11,11 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from modelcluster.models import ClusterableModel
-from wagtail.admin.panels import FieldPanel, InlinePanel
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import FieldPanel, InlinePanel, Panel
 from wagtail.search import index
+
+from .sharing import Membership
 
 
 class Term(index.Indexed, models.Model):
@@ -133,6 +136,33 @@ class Jurisdiction(Term):
         verbose_name = "jurisdiction"
 
 
+class OrganisationForm(WagtailAdminModelForm):
+    """An organisation's admin form. Its members are part of it only for those who may manage them
+    (``Organisation.members_manageable_by``); for anyone else the form has no Members formset, so
+    nothing they send about members is read."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.members_manageable_by(self.for_user):
+            self.formsets.pop("memberships", None)
+
+
+class MembersPanel(InlinePanel):
+    """The Members panel: shown only when the form has its formset (see ``OrganisationForm``)."""
+
+    class BoundPanel(InlinePanel.BoundPanel):
+        def __init__(self, **kwargs):
+            form = kwargs.get("form")
+            self.managed = form is None or kwargs["panel"].relation_name in form.formsets
+            if self.managed:
+                super().__init__(**kwargs)
+            else:  # nothing to bind: skip InlinePanel's own set-up, which reads the formset
+                Panel.BoundPanel.__init__(self, **kwargs)
+
+        def is_shown(self):
+            return self.managed and super().is_shown()
+
+
 class Organisation(ClusterableModel, Term):
     """A body that publishes or issues records (an agency, a standards body, a lab, a company),
     or a partner organisation whose members see the records shared with it."""
@@ -155,17 +185,31 @@ class Organisation(ClusterableModel, Term):
         FieldPanel("website"),
         FieldPanel("jurisdiction"),
         FieldPanel("description"),
-        InlinePanel(
+        MembersPanel(
             "memberships",
             heading="Members",
             label="Member",
             help_text="People who belong to this organisation. They see the TLP:AMBER records it owns or "
-            "that are shared with it, and its TLP:AMBER+STRICT records.",
+            "that are shared with it, and its TLP:AMBER+STRICT records. Only superusers and the "
+            "organisation's administrators see and change this list.",
         ),
     ]
+    base_form_class = OrganisationForm
 
     class Meta(Term.Meta):
         verbose_name = "organisation"
+
+    def members_manageable_by(self, user):
+        """Whether ``user`` may add, remove and change this organisation's members: a superuser, or
+        an administrator of this organisation (never of a new one, which has no members yet)."""
+        if user is None or not user.is_active:
+            return False
+        if user.is_superuser:
+            return True
+        return (
+            self.pk is not None
+            and Membership.objects.filter(organisation=self, user=user, is_administrator=True).exists()
+        )
 
 
 BCP47 = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Z]{2}|[0-9]{3}))?$")
