@@ -193,7 +193,8 @@ class Importer:
         for done, ((kind, slug), (_, _, record)) in enumerate(changed, start=1):
             page = pages[(kind, slug)]
             before = sharing_to_dict(page) if f"{kind} {slug}" in sharing_changed else None
-            self._save_record(page, record)
+            with audit.sharing_recorded_by_caller():
+                self._save_record(page, record)
             if before is not None:
                 audit.record(
                     AuditEntry.Action.SHARING_CHANGED,

@@ -31,7 +31,7 @@ from wagtail.search import index
 
 from portal.blocks import RecordBodyBlock
 
-from .sharing import AUDIENCES, BREADTH, SharingLevel, audience
+from .sharing import AUDIENCES, Membership, SharingLevel, audience, sharing_state, stored_sharing, widenings
 from .taxonomy import Jurisdiction, Language, Organisation, Sector, Topic
 
 
@@ -97,17 +97,16 @@ class RecordPageForm(WagtailAdminPageForm):
     confirm_wider_sharing = forms.BooleanField(
         required=False,
         label="Confirm wider sharing",
-        help_text="Tick to confirm when you change the sharing level to a wider audience "
-        "(e.g. from TLP:AMBER to TLP:GREEN). The change is recorded in the audit log.",
+        help_text="Tick to confirm a change that lets more people see the record: a wider sharing level "
+        "(e.g. from TLP:AMBER to TLP:GREEN), another organisation, a person named on a TLP:RED record, "
+        "or another or no owning organisation. The change is recorded in the audit log.",
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = self.for_user
         if user is not None and not user.is_superuser and "owning_organisation" in self.fields:
-            from portal.staff import organisation_ids
-
-            mine = organisation_ids(user)
+            mine = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
             field = self.fields["owning_organisation"]
             field.queryset = field.queryset.filter(pk__in=mine)
             if not self.instance.pk and len(mine) == 1:
@@ -134,15 +133,28 @@ class RecordPageForm(WagtailAdminPageForm):
         return cleaned_data
 
     def _check_wider_sharing(self, cleaned_data):
-        new = cleaned_data.get("sharing_level")
-        if not self.instance.pk or not new or cleaned_data.get("confirm_wider_sharing"):
+        """Each change that lets more people see the record (``sharing.widenings``: the level, a
+        new organisation, a newly named person, another or no owner) is an error on its field
+        until the editor ticks the confirmation. Compared with the stored, live, version."""
+        before = stored_sharing(self.instance.pk) if self.instance.pk else None
+        if before is None or cleaned_data.get("confirm_wider_sharing"):
             return
-        old = RecordPage.objects.filter(pk=self.instance.pk).values_list("sharing_level", flat=True).first()
-        if old and BREADTH.index(new) < BREADTH.index(old):
+
+        def chosen(field, key, read):
+            # A field that is not valid (so not cleaned) keeps its stored value here.
+            return read(cleaned_data[field]) if field in cleaned_data else before[key]
+
+        after = sharing_state(
+            cleaned_data.get("sharing_level") or before["level"],
+            chosen("owning_organisation", "owner", lambda owner: owner.pk if owner else None),
+            chosen("shared_with_organisations", "organisations", lambda organisations: [o.pk for o in organisations]),
+            chosen("shared_with_people", "people", lambda people: [p.pk for p in people]),
+        )
+        for field, words in widenings(before, after):
             self.add_error(
-                "sharing_level",
-                f"This shares the record with a wider audience ({old} → {new}: {AUDIENCES[new]}) "
-                "Tick “Confirm wider sharing” below to go ahead.",
+                field if field in self.fields else None,
+                f"This shares the record with a wider audience: {words}. "
+                "Tick “Confirm wider sharing” (under the sharing level) to go ahead.",
             )
 
 
