@@ -14,6 +14,7 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views import chooser as snippet_chooser
 from wagtail.snippets.views.snippets import DeleteView, EditView, HistoryView, SnippetViewSet, UsageView
 
 from frameworks.models import Crosswalk, FrameworkPage, Provision
@@ -131,6 +132,46 @@ class CrosswalkUsageView(CrosswalkInReachMixin, UsageView):
     pass
 
 
+class CrosswalkSearchForm(BaseFilterForm):
+    """Searches the titles of the crosswalks in reach in the database: the search index cannot
+    filter crosswalks by their frameworks."""
+
+    q = forms.CharField(label="Title", required=False)
+
+    def filter(self, objects):
+        query = (self.cleaned_data.get("q") or "").strip()
+        if query:
+            self.is_searching, self.search_query = True, query
+            objects = objects.filter(title__icontains=query)
+        return objects
+
+
+class CrosswalkChooserListMixin:
+    filter_form_class = CrosswalkSearchForm
+
+    def get_object_list(self):
+        return crosswalks_in_reach(self.request.user)
+
+
+class CrosswalkChooseView(CrosswalkChooserListMixin, snippet_chooser.ChooseView):
+    pass
+
+
+class CrosswalkChooseResultsView(CrosswalkChooserListMixin, snippet_chooser.ChooseResultsView):
+    pass
+
+
+class CrosswalkChosenView(snippet_chooser.SnippetChosenView):
+    def get_object(self, pk):
+        return crosswalks_in_reach(self.request.user).get(pk=pk)
+
+
+class CrosswalkChooserViewSet(snippet_chooser.SnippetChooserViewSet):
+    choose_view_class = CrosswalkChooseView
+    choose_results_view_class = CrosswalkChooseResultsView
+    chosen_view_class = CrosswalkChosenView
+
+
 class CrosswalkViewSet(SnippetViewSet):
     model = Crosswalk
     icon = "arrows-up-down"
@@ -142,6 +183,10 @@ class CrosswalkViewSet(SnippetViewSet):
     delete_view_class = CrosswalkDeleteView
     history_view_class = CrosswalkHistoryView
     usage_view_class = CrosswalkUsageView
+    chooser_viewset_class = CrosswalkChooserViewSet
+    # Searched in the database, within the crosswalks in reach (see CrosswalkSearchForm).
+    search_backend_name = None
+    search_fields = ["title"]
 
     def get_queryset(self, request):
         return crosswalks_in_reach(request.user)

@@ -297,6 +297,22 @@ def test_crosswalks_of_frameworks_out_of_reach_are_neither_listed_nor_editable(c
     assert client.get(common).status_code == 200
 
 
+def test_crosswalk_search_and_chooser_find_only_crosswalks_in_reach(client, orgs, editor):
+    client.force_login(editor)
+    listing = reverse("wagtailsnippets_frameworks_crosswalk:list")
+    chooser = reverse("wagtailsnippetchoosers_frameworks_crosswalk:choose")
+    for url in (listing, chooser):
+        for query in ("Obsidiancrosswalk", "crosswalk"):
+            response = client.get(url, {"q": query})
+            assert response.status_code == 200
+            assert "Obsidiancrosswalk to common" not in response.content.decode()
+        assert "Commoncrosswalk" in client.get(url, {"q": "crosswalk"}).content.decode()
+    assert "Commoncrosswalk" in client.get(chooser).content.decode()
+    assert "Obsidiancrosswalk" not in client.get(chooser).content.decode()
+    chosen = reverse("wagtailsnippetchoosers_frameworks_crosswalk:chosen", args=(orgs["their_crosswalk"].pk,))
+    assert client.get(chosen).status_code == 404
+
+
 def test_provision_chooser_lists_only_provisions_of_frameworks_in_reach(client, orgs, editor):
     client.force_login(editor)
     for name in ("provision_chooser:choose", "provision_chooser:choose_results"):
