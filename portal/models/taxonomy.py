@@ -146,6 +146,13 @@ class OrganisationForm(WagtailAdminModelForm):
         if not self.instance.members_manageable_by(self.for_user):
             self.formsets.pop("memberships", None)
 
+    def save(self, commit=True):
+        members = self.formsets.get("memberships")
+        if members is not None and not members.has_changed():
+            # Saving the formset saves every member again, and the change log hears of each.
+            del self.formsets["memberships"]
+        return super().save(commit=commit)
+
 
 class MembersPanel(InlinePanel):
     """The Members panel: shown only when the form has its formset (see ``OrganisationForm``)."""

@@ -202,3 +202,17 @@ def test_deleting_an_organisation_audits_the_memberships_it_ends(admin_client, a
     [entry] = entries_since(since)
     assert entry.detail["change"] == "removed" and entry.detail["member"] == "newcomer"
     assert entry.user == admin_user and "Partner Lab" in entry.target
+
+
+def test_saving_an_organisation_with_unchanged_members_tells_the_change_feed_nothing(admin_client, indexes, person):
+    from portal.models import RecordChange, SharingLevel
+    from tests.factories import FindingFactory
+
+    organisation = OrganisationFactory(name="Owner Agency", slug="owner-agency")
+    Membership.objects.create(organisation=organisation, user=person)
+    FindingFactory(parent=indexes["finding"], sharing_level=SharingLevel.AMBER, owning_organisation=organisation)
+    url, data = edit_form(admin_client, organisation)
+    data["description"] = "New words."
+    since = RecordChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    assert admin_client.post(url, data).status_code == 302
+    assert not RecordChange.objects.filter(pk__gt=since, action=RecordChange.Action.SHARING).exists()
