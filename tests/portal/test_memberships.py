@@ -216,3 +216,16 @@ def test_saving_an_organisation_with_unchanged_members_tells_the_change_feed_not
     since = RecordChange.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     assert admin_client.post(url, data).status_code == 302
     assert not RecordChange.objects.filter(pk__gt=since, action=RecordChange.Action.SHARING).exists()
+
+
+def test_a_superuser_creates_an_organisation_with_its_first_administrator(admin_client, admin_user, staff):
+    url = reverse("wagtailsnippets_portal_organisation:add")
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    data = querydict_from_html(response.content.decode(), form_id="w-editor-form")
+    data.update({"name": "New Lab", "slug": "new-lab"})
+    response = admin_client.post(url, with_member(data, staff, administrator=True))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Membership.objects.filter(organisation__slug="new-lab", user=staff, is_administrator=True).exists()
+    [entry] = AuditEntry.objects.filter(action="membership_changed")
+    assert entry.user == admin_user and entry.detail["change"] == "added" and entry.detail["administrator"] is True
