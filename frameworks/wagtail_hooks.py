@@ -15,7 +15,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views import chooser as snippet_chooser
-from wagtail.snippets.views.snippets import DeleteView, EditView, HistoryView, SnippetViewSet, UsageView
+from wagtail.snippets.views.snippets import CreateView, DeleteView, EditView, HistoryView, SnippetViewSet, UsageView
 
 from frameworks.models import Crosswalk, FrameworkPage, Provision
 
@@ -116,7 +116,28 @@ class CrosswalkInReachMixin:
         return crosswalks_in_reach(self.request.user)
 
 
-class CrosswalkEditView(CrosswalkInReachMixin, EditView):
+class CrosswalkFormInReachMixin:
+    """The crosswalk form accepts only frameworks, and mappings only provisions, in reach."""
+
+    def get_form(self, *args, **kwargs):
+        form = super().get_form(*args, **kwargs)
+        user = self.request.user
+        frameworks = FrameworkPage.objects.manageable_by(user)
+        for name in ("source_framework", "target_framework"):
+            form.fields[name].queryset = frameworks
+        provisions = provisions_in_reach(user)
+        mappings = form.formsets.get("mappings")
+        for mapping in mappings.forms if mappings is not None else []:
+            for name in ("source_provision", "target_provision"):
+                mapping.fields[name].queryset = provisions
+        return form
+
+
+class CrosswalkCreateView(CrosswalkFormInReachMixin, CreateView):
+    pass
+
+
+class CrosswalkEditView(CrosswalkInReachMixin, CrosswalkFormInReachMixin, EditView):
     pass
 
 
@@ -179,6 +200,7 @@ class CrosswalkViewSet(SnippetViewSet):
     menu_order = 310
     add_to_admin_menu = True
     list_display = ["title", "source_framework", "target_framework"]
+    add_view_class = CrosswalkCreateView
     edit_view_class = CrosswalkEditView
     delete_view_class = CrosswalkDeleteView
     history_view_class = CrosswalkHistoryView

@@ -297,6 +297,49 @@ def test_crosswalks_of_frameworks_out_of_reach_are_neither_listed_nor_editable(c
     assert client.get(common).status_code == 200
 
 
+def crosswalk_form(title, slug, source, target, *mappings):
+    data = {
+        "title": title,
+        "slug": slug,
+        "source_framework": source.pk,
+        "target_framework": target.pk,
+        "description": "",
+        "source_title": "",
+        "source_url": "",
+        "mappings-TOTAL_FORMS": len(mappings),
+        "mappings-INITIAL_FORMS": 0,
+        "mappings-MIN_NUM_FORMS": 0,
+        "mappings-MAX_NUM_FORMS": 1000,
+    }
+    for index, (left, right) in enumerate(mappings):
+        data |= {
+            f"mappings-{index}-source_provision": left.pk,
+            f"mappings-{index}-target_provision": right.pk,
+            f"mappings-{index}-relation": "related",
+            f"mappings-{index}-note": "",
+            f"mappings-{index}-source": "",
+            f"mappings-{index}-ORDER": index + 1,
+            f"mappings-{index}-id": "",
+            f"mappings-{index}-DELETE": "",
+        }
+    return data
+
+
+def test_a_crosswalk_may_join_only_frameworks_in_reach(client, orgs, editor, indexes):
+    client.force_login(editor)
+    add = reverse("wagtailsnippets_frameworks_crosswalk:add")
+    ours = FrameworkFactory(parent=indexes["framework"], slug="our-framework", owning_organisation=orgs["b"])
+    own_provision = ProvisionFactory(framework=ours, code="OF 1")
+    shared = orgs["shared_provision"].framework
+    secret = orgs["red"].provisions.get()
+    client.post(add, crosswalk_form("Into theirs", "into-theirs", ours, orgs["red"]))
+    client.post(add, crosswalk_form("Their provision", "their-provision", ours, shared, (own_provision, secret)))
+    assert not Crosswalk.objects.filter(slug__in=["into-theirs", "their-provision"]).exists()
+    response = client.post(add, crosswalk_form("Ours", "ours", ours, shared, (own_provision, orgs["shared_provision"])))
+    assert response.status_code == 302
+    assert Crosswalk.objects.get(slug="ours").mappings.count() == 1
+
+
 def test_crosswalk_search_and_chooser_find_only_crosswalks_in_reach(client, orgs, editor):
     client.force_login(editor)
     listing = reverse("wagtailsnippets_frameworks_crosswalk:list")
