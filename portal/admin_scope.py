@@ -14,8 +14,6 @@ Imported by ``portal/wagtail_hooks.py``, where Wagtail looks for hooks and expec
 policies to be registered.
 """
 
-import swapper
-
 from django.http import Http404
 
 from wagtail import hooks
@@ -24,14 +22,12 @@ from wagtail.admin.views.pages.bulk_actions.delete import DeleteBulkAction
 from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction
 from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction
-from wagtail.models import AbstractPage, TaskState
+from wagtail.models import AbstractPage, Page, TaskState
 from wagtail.permissions import register_permission_policy
 from wagtail.signals import task_submitted
 
 from portal.models import OrganisationApprovalTask
 from portal.staff import OrganisationPagePermissionPolicy, in_reach, within_reach
-
-Page = swapper.load_model("wagtailcore", "Page")
 
 register_permission_policy(AbstractPage, OrganisationPagePermissionPolicy(Page))
 

@@ -7,8 +7,10 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from portal import admin_scope, audit  # noqa: F401 (admin_scope: organisation boundaries)
+# admin_scope: organisation boundaries in the admin; files_hooks: uploaded files follow the records.
+from portal import admin_scope, audit, files_hooks  # noqa: F401
 from portal.models import AuditEntry, Jurisdiction, Language, Organisation, RecordPage, Sector, Topic
+from portal.models.sharing import sharing_of, stored_sharing
 
 
 class TermViewSet(SnippetViewSet):
@@ -57,13 +59,16 @@ class TaxonomyGroup(SnippetViewSetGroup):
 register_snippet(TaxonomyGroup)
 
 
-# -- Records: staff see and edit their own organisations' records ---------------------------------
+# -- Records: sharing changes are audited ----------------------------------------------------------
+# A change saved in a draft (or submitted for review, or scheduled) is audited here, with the editor;
+# a change that goes live is audited when the record is published, however that happens
+# (``portal.audit``), so publishing from this form writes that one entry, not two.
 
 
 @hooks.register("before_edit_page")
 def remember_sharing_before_edit(request, page):
     if isinstance(page, RecordPage):
-        request._sharing_before = sharing_state(page.pk)
+        request._sharing_before = stored_sharing(page.pk)
 
 
 @hooks.register("after_edit_page")
@@ -71,32 +76,9 @@ def record_sharing_change(request, page):
     before = getattr(request, "_sharing_before", None)
     if before is None or not isinstance(page, RecordPage):
         return
-    draft = page.get_latest_revision_as_object()
-    after = {
-        "level": draft.sharing_level,
-        "owner": draft.owning_organisation_id,
-        "organisations": sorted(o.pk for o in draft.shared_with_organisations.all()),
-        "people": sorted(u.pk for u in draft.shared_with_people.all()),
-    }
-    if after != before:
-        audit.record(
-            AuditEntry.Action.SHARING_CHANGED,
-            request=request,
-            target=f"{page.specific_class.record_kind} {page.uuid} {page.title}",
-            before=before,
-            after=after,
-            published=bool(request.POST.get("action-publish")),
-        )
-
-
-def sharing_state(pk):
-    record = RecordPage.objects.get(pk=pk)
-    return {
-        "level": record.sharing_level,
-        "owner": record.owning_organisation_id,
-        "organisations": sorted(record.shared_with_organisations.values_list("pk", flat=True)),
-        "people": sorted(record.shared_with_people.values_list("pk", flat=True)),
-    }
+    after = sharing_of(page.get_latest_revision_as_object())
+    if after != before and stored_sharing(page.pk) != after:
+        audit.record_sharing_change(page, before, after, request=request, published=False)
 
 
 # -- The audit log, read-only ----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from .access import AuditEntry, PartnerToken
 from .changes import RecordChange
+from .files import OrganisationCollection
 from .home import HomePage
 from .indexes import RecordIndexPage
 from .links import INVERSE_LABELS, CrossLink, LinkType
@@ -29,6 +30,7 @@ __all__ = [
     "Language",
     "LinkType",
     "Organisation",
+    "OrganisationCollection",
     "OrganisationApprovalTask",
     "RecordIndexPage",
     "RecordPage",
