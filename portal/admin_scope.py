@@ -14,6 +14,7 @@ Imported by ``portal/wagtail_hooks.py``, where Wagtail looks for hooks and expec
 policies to be registered.
 """
 
+from django.db.models import Q
 from django.http import Http404
 
 from wagtail import hooks
@@ -26,7 +27,7 @@ from wagtail.models import AbstractPage, Page, TaskState
 from wagtail.permissions import register_permission_policy
 from wagtail.signals import task_submitted
 
-from portal.models import OrganisationApprovalTask
+from portal.models import OrganisationApprovalTask, RecordPage
 from portal.staff import OrganisationPagePermissionPolicy, in_reach, within_reach
 
 register_permission_policy(AbstractPage, OrganisationPagePermissionPolicy(Page))
@@ -47,13 +48,19 @@ def explore_only_pages_in_reach(parent_page, pages, request):
 
 @hooks.register("construct_page_chooser_queryset")
 def choose_only_pages_in_reach(pages, request):
-    """The page chooser browses and finds only pages in reach; browsing into a record out of
-    reach answers 404."""
+    """The page chooser browses and finds only pages in reach, and the records the user may see
+    on the site anyway (a cross-link may point at another organisation's public record);
+    browsing into a record out of reach answers 404."""
     match = request.resolver_match
     parent_id = match.kwargs.get("parent_page_id") if match else None
     if parent_id is not None and not _page_in_reach(request.user, parent_id):
         raise Http404
-    return within_reach(request.user, pages)
+    if request.user.is_superuser:
+        return pages
+    return pages.filter(
+        Q(pk__in=within_reach(request.user, Page.objects.all()).values("pk"))
+        | Q(pk__in=RecordPage.objects.visible_to(request.user).values("pk"))
+    )
 
 
 class InReachBulkActionMixin:

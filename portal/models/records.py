@@ -73,6 +73,14 @@ class RecordQuerySet(PageQuerySet):
         organisations = Membership.objects.filter(user=user).values("organisation")
         return self.filter(Q(owning_organisation__isnull=True) | Q(owning_organisation__in=organisations))
 
+    def linkable_by(self, user):
+        """The records ``user`` may choose as the target of a cross-link in the admin: those they
+        may manage, and those they may see on the site anyway."""
+        return self.filter(
+            Q(pk__in=RecordPage.objects.manageable_by(user).values("pk"))
+            | Q(pk__in=RecordPage.objects.visible_to(user).values("pk"))
+        )
+
 
 RecordManager = PageManager.from_queryset(RecordQuerySet)
 
@@ -90,6 +98,21 @@ def child_forms(form, relation):
     return [f for f in formset.forms if f.is_valid() and not f.cleaned_data.get("DELETE")]
 
 
+def choose_only(field, queryset):
+    """Narrow a chooser field to ``queryset``: any other id is refused as one that does not exist,
+    and the form shown again with the error does not name what that id points at (a chooser
+    widget looks its value up by id alone)."""
+    field.queryset = queryset
+    widget = field.widget
+    look_up = widget.get_instance
+
+    def get_instance(value):
+        instance = look_up(value)
+        return instance if instance is not None and queryset.filter(pk=instance.pk).exists() else None
+
+    widget.get_instance = get_instance
+
+
 class RecordPageForm(WagtailAdminPageForm):
     """Checks that need the whole page form: cross-links against each other, and a confirmation
     before a record is shared with a wider audience."""
@@ -105,12 +128,50 @@ class RecordPageForm(WagtailAdminPageForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         user = self.for_user
-        if user is not None and not user.is_superuser and "owning_organisation" in self.fields:
-            mine = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
+        if user is None or user.is_superuser:
+            return
+        mine = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
+        if "owning_organisation" in self.fields:
             field = self.fields["owning_organisation"]
             field.queryset = field.queryset.filter(pk__in=mine)
             if not self.instance.pk and len(mine) == 1:
                 self.initial.setdefault("owning_organisation", next(iter(mine)))
+        if "shared_with_people" in self.fields:
+            self._offer_only_people_in_reach(mine)
+        self._offer_only_link_targets_in_reach(user)
+
+    def _offer_only_people_in_reach(self, mine):
+        """The people an editor may name: members of their own organisations and of the record's
+        owner and shared-with organisations, and those already named; never every account."""
+        record = self.instance
+        organisations = set(mine)
+        named = set()
+        if record.pk:
+            organisations |= {organisation.pk for organisation in record.shared_with_organisations.all()}
+            organisations.add(record.owning_organisation_id)
+            named = {person.pk for person in record.shared_with_people.all()}
+        field = self.fields["shared_with_people"]
+        members = Membership.objects.filter(organisation__in=organisations).values("user")
+        field.queryset = field.queryset.filter(Q(pk__in=members) | Q(pk__in=named)).order_by("username")
+
+    def _offer_only_link_targets_in_reach(self, user):
+        """A link may point only at a record (or a provision of a framework) the editor may link to
+        (``linkable_by``); a link already stored keeps its target, so saving loses nothing. Any
+        other id is refused as one that does not exist."""
+        formset = self.formsets.get("links")
+        if formset is None:
+            return
+        stored = [(link.target_id, link.target_provision_id) for link in self.instance.links.all()]
+        targets = RecordPage.objects.linkable_by(user).values("pk")
+        kept_targets = {target for target, _ in stored if target}
+        kept_provisions = {provision for _, provision in stored if provision}
+        for form in formset.forms:
+            if "target" in form.fields:
+                field = form.fields["target"]
+                choose_only(field, field.queryset.filter(Q(pk__in=targets) | Q(pk__in=kept_targets)))
+            if "target_provision" in form.fields:
+                field = form.fields["target_provision"]
+                choose_only(field, field.queryset.filter(Q(framework__in=targets) | Q(pk__in=kept_provisions)))
 
     def clean(self):
         cleaned_data = super().clean()
@@ -238,7 +299,9 @@ class RecordPage(Page):
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="records_shared_with",
-        help_text="For TLP:RED: the people, by name, who may see this record.",
+        help_text="For TLP:RED: the people, by name, who may see this record. You can name members of your "
+        "organisations and of the organisations this record is owned by or shared with (to name someone "
+        "from another organisation, add it under shared-with organisations and save first).",
     )
 
     objects = RecordManager()

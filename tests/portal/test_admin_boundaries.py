@@ -14,7 +14,7 @@ from django.urls import reverse
 from wagtail.models import Page, Task, TaskState, WorkflowState
 
 from frameworks.models import Crosswalk
-from portal.models import Membership, SharingLevel
+from portal.models import Membership, RecordPage, SharingLevel
 from tests.factories import (
     CrosswalkFactory,
     CrosswalkMappingFactory,
@@ -425,3 +425,63 @@ def test_page_views_of_a_record_of_another_organisation_name_nothing_of_it(clien
         assert_refused(client, response)
     own = client.get(reverse(f"wagtailadmin_pages:{name}", args=(orgs["ours"].pk,)), follow=True)
     assert own.status_code == 200 and own.request["PATH_INFO"] != reverse("wagtailadmin_home")
+
+
+# -- The people picker on a record's edit form ------------------------------------------------------
+
+
+def test_the_people_picker_offers_members_in_reach_not_every_account(client, orgs, editor, django_user_model):
+    django_user_model.objects.create_user("stranger-zed", "zed@example.org", "pw")
+    colleague = django_user_model.objects.create_user("colleague-cy", "cy@example.org", "pw")
+    Membership.objects.create(user=colleague, organisation=orgs["b"])
+    client.force_login(editor)
+    form = client.get(reverse("wagtailadmin_pages:edit", args=[orgs["ours"].pk])).context["form"]
+    offered = set(form.fields["shared_with_people"].queryset.values_list("username", flat=True))
+    assert "colleague-cy" in offered and "edna" in offered
+    assert "alice" not in offered and "stranger-zed" not in offered
+    # Once the record is shared with organisation A, A's members may be named on it.
+    ours = orgs["ours"]
+    ours.shared_with_organisations.add(orgs["a"])
+    ours.save_revision().publish()
+    form = client.get(reverse("wagtailadmin_pages:edit", args=[ours.pk])).context["form"]
+    offered = set(form.fields["shared_with_people"].queryset.values_list("username", flat=True))
+    assert "alice" in offered and "stranger-zed" not in offered
+
+
+# -- Cross-link targets ------------------------------------------------------------------------------
+
+
+def test_a_link_may_point_only_at_records_the_editor_may_link_to(client, orgs, editor, indexes):
+    from tests.portal.test_admin import _with_link, edit_form
+
+    public_of_a = FindingFactory(
+        parent=indexes["finding"], title="Publiccamellia finding", owning_organisation=orgs["a"]
+    )
+    client.force_login(editor)
+    ours = orgs["ours"]
+    revisions = ours.revisions.count()
+    for target, provision in ((orgs["amber"], None), (orgs["red"], orgs["red"].provisions.first())):
+        url, data = edit_form(client, ours)
+        data.setlist("shared_with_people", [])
+        response = client.post(url, _with_link(data, target, provision=provision) | {"action-publish": "Publish"})
+        assert response.status_code == 200, "refused"
+        assert_nothing_of_theirs(response)
+        assert "Select a valid choice" in response.content.decode()
+        assert ours.revisions.count() == revisions
+    # A public record of another organisation is a fine target: cross-links join organisations.
+    url, data = edit_form(client, ours)
+    data.setlist("shared_with_people", [])
+    response = client.post(url, _with_link(data, public_of_a) | {"action-publish": "Publish"})
+    assert response.status_code == 302
+    draft = RecordPage.objects.get(pk=ours.pk).get_latest_revision_as_object()
+    assert [link.target_id for link in draft.links.all()] == [public_of_a.pk]
+
+
+def test_the_page_chooser_offers_public_records_of_other_organisations_for_linking(client, orgs, editor, indexes):
+    FindingFactory(parent=indexes["finding"], title="Publiccamellia finding", owning_organisation=orgs["a"])
+    client.force_login(editor)
+    content = client.get("/admin/choose-page/search/", {"q": "Publiccamellia"}).content.decode()
+    assert "Publiccamellia" in content
+    content = client.get(f"/admin/choose-page/{indexes['finding'].pk}/").content.decode()
+    assert "Publiccamellia" in content and OURS in content
+    assert_nothing_of_theirs(client.get(f"/admin/choose-page/{indexes['finding'].pk}/"))
