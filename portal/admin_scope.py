@@ -4,8 +4,9 @@ Staff see and act only on the records they may manage (``portal/staff.py``). Mos
 asks the page permission policy, which is replaced here by ``OrganisationPagePermissionPolicy``.
 The rest asks no policy, and is narrowed by hooks:
 
-- the explorer and the page chooser of a record out of reach answer 404, as for a page that does
-  not exist, and the chooser lists and finds only pages in reach;
+- every view of one record (edit, history, workflow actions and previews…) and the explorer and
+  page chooser of a record out of reach answer 404, as for a page that does not exist, and the
+  chooser lists and finds only pages in reach (and records the user may see on the site);
 - bulk actions leave out records out of reach (404 when none is left), so their confirmation pages
   never name them;
 - a submitted draft is announced by e-mail only to the reviewers who may manage it.
@@ -19,10 +20,12 @@ from django.http import Http404
 
 from wagtail import hooks
 from wagtail.admin.mail import GroupApprovalTaskStateSubmissionEmailNotifier
+from wagtail.admin.views.chooser import ChosenMultipleView
 from wagtail.admin.views.pages.bulk_actions.delete import DeleteBulkAction
 from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction
 from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction
+from wagtail.admin.viewsets.pages import PageViewSet
 from wagtail.models import AbstractPage, Page, TaskState
 from wagtail.permissions import register_permission_policy
 from wagtail.signals import task_submitted
@@ -61,6 +64,46 @@ def choose_only_pages_in_reach(pages, request):
         Q(pk__in=within_reach(request.user, Page.objects.all()).values("pk"))
         | Q(pk__in=RecordPage.objects.visible_to(request.user).values("pk"))
     )
+
+
+class ChosenPagesInReachView(ChosenMultipleView):
+    """Wagtail's "pages chosen" answer of the page chooser (it names each page by id), for the
+    pages the chooser offers only: any other id is left out, as an id that does not exist. Wagtail
+    has no hook here, so ``portal/urls.py`` routes the chooser's URL to this view first."""
+
+    def get(self, request):
+        ids = [value for value in request.GET.getlist("id") if value.isdigit()]
+        offered = choose_only_pages_in_reach(Page.objects.filter(pk__in=ids), request)
+        request.GET = request.GET.copy()
+        request.GET.setlist("id", [str(pk) for pk in offered.values_list("pk", flat=True)])
+        return super().get(request)
+
+
+class RecordPageViewSet(PageViewSet):
+    """Wagtail's views of one record (edit, history, revisions, workflow actions and previews,
+    copy, move, delete…): for a record out of reach each answers 404, as for a page that does not
+    exist, before Wagtail's view runs; so no message, error or preview names it."""
+
+    model = RecordPage
+    name = "record_pages"
+    #: the URL keywords under which Wagtail's page views take the page's id
+    PAGE_ID_KWARGS = ("page_id", "page_to_move_id", "pk")
+
+    def construct_view(self, view_class, **kwargs):
+        view = super().construct_view(view_class, **kwargs)
+
+        def view_in_reach(request, *args, **view_kwargs):
+            for name in self.PAGE_ID_KWARGS:
+                if name in view_kwargs and not _page_in_reach(request.user, view_kwargs[name]):
+                    raise Http404
+            return view(request, *args, **view_kwargs)
+
+        return view_in_reach
+
+
+@hooks.register("register_admin_viewset")
+def register_record_page_viewset():
+    return RecordPageViewSet()
 
 
 class InReachBulkActionMixin:

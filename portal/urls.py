@@ -5,12 +5,18 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from portal import files, search_views, views
+from portal import admin_scope, files, search_views, views
 from portal.models import TERM_MODELS
 
 term_kinds = "|".join(TERM_MODELS)
 
 urlpatterns = [
+    # Before Wagtail's own: the page chooser's "pages chosen" answer, kept to pages in reach.
+    path(
+        "admin/choose-page/chosen-multiple/",
+        admin_scope.ChosenPagesInReachView.as_view(),
+        name="wagtailadmin_choose_page_chosen_multiple",
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("files/<path:name>", files.serve_rendition, name="rendition"),

@@ -485,3 +485,28 @@ def test_the_page_chooser_offers_public_records_of_other_organisations_for_linki
     content = client.get(f"/admin/choose-page/{indexes['finding'].pk}/").content.decode()
     assert "Publiccamellia" in content and OURS in content
     assert_nothing_of_theirs(client.get(f"/admin/choose-page/{indexes['finding'].pk}/"))
+
+
+def test_workflow_views_of_a_record_out_of_reach_answer_404_even_when_it_is_not_in_review(client, orgs, publisher):
+    client.force_login(publisher)
+    task = Task.objects.get(name="Publisher approval")
+    for page in (orgs["amber"], orgs["red"]):
+        urls = [
+            reverse("wagtailadmin_pages:workflow_preview", args=(page.pk, task.pk)),
+            reverse("wagtailadmin_pages:workflow_action", args=(page.pk, "approve", 1)),
+            reverse("wagtailadmin_pages:history", args=(page.pk,)),
+            reverse("wagtailadmin_pages:edit", args=(page.pk,)),
+        ]
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 404, url
+            assert_nothing_of_theirs(response)
+
+
+def test_the_page_chooser_names_only_pages_it_offers(client, orgs, editor):
+    client.force_login(editor)
+    ids = [orgs["amber"].pk, orgs["red"].pk, orgs["ours"].pk, "not-a-number"]
+    response = client.get(reverse("wagtailadmin_choose_page_chosen_multiple"), {"id": ids})
+    assert response.status_code == 200
+    content = assert_nothing_of_theirs(response)
+    assert OURS in content
