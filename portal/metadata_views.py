@@ -14,7 +14,7 @@ from portal.sitemaps import sitemaps_for
 #: Paths robots should leave alone: sign-in and admin screens, search results (endless query
 #: combinations of pages that are listed anyway), the JSON API (the same records as the pages,
 #: and throttled) and citation downloads. The API's human-readable docs stay crawlable.
-DISALLOWED = ["/admin/", "/django-admin/", "/account/", "/search/", "/api/", "/cite/"]
+DISALLOWED = ["/admin/", "/account/", "/search/", "/api/", "/cite/"]
 ALLOWED = ["/api/v1/docs/"]
 
 

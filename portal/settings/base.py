@@ -234,7 +234,7 @@ if PORTAL_HTTPS:
 
 CONTENT_SECURITY_POLICY = {
     # The Wagtail and Django admins and the API's interactive docs use inline scripts of their own.
-    "EXCLUDE_URL_PREFIXES": ["/admin/", "/django-admin/", "/api/v1/docs/"],
+    "EXCLUDE_URL_PREFIXES": ["/admin/", "/api/v1/docs/"],
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],

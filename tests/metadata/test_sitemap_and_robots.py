@@ -97,7 +97,7 @@ def test_robots_txt_allows_the_site_keeps_robots_out_of_private_areas_and_names_
     assert response["Content-Type"].startswith("text/plain")
     lines = response.content.decode().splitlines()
     assert lines[0] == "User-agent: *"
-    for path in ("/admin/", "/django-admin/", "/account/", "/search/", "/api/"):
+    for path in ("/admin/", "/account/", "/search/", "/api/"):
         assert f"Disallow: {path}" in lines
     assert "Disallow: /" not in lines
     assert "Allow: /api/v1/docs/" in lines
