@@ -31,6 +31,12 @@ def crosswalks_in_reach(user):
     return Crosswalk.objects.filter(source_framework__in=frameworks, target_framework__in=frameworks)
 
 
+@hooks.register("objects_in_reach")
+def crosswalks_kept_in_reach():
+    """The site history shows staff only the crosswalks in reach (portal/admin_scope.py)."""
+    return Crosswalk, crosswalks_in_reach
+
+
 class ProvisionSearchForm(BaseFilterForm):
     q = forms.CharField(
         label="Code, title or framework",

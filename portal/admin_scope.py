@@ -15,6 +15,7 @@ Imported by ``portal/wagtail_hooks.py``, where Wagtail looks for hooks and expec
 policies to be registered.
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.http import Http404
 
@@ -25,8 +26,9 @@ from wagtail.admin.views.pages.bulk_actions.delete import DeleteBulkAction
 from wagtail.admin.views.pages.bulk_actions.move import MoveBulkAction
 from wagtail.admin.views.pages.bulk_actions.publish import PublishBulkAction
 from wagtail.admin.views.pages.bulk_actions.unpublish import UnpublishBulkAction
+from wagtail.admin.views.reports.audit_logging import LogEntriesView
 from wagtail.admin.viewsets.pages import PageViewSet
-from wagtail.models import AbstractPage, Page, TaskState
+from wagtail.models import AbstractPage, ModelLogEntry, Page, PageLogEntry, TaskState
 from wagtail.permissions import register_permission_policy
 from wagtail.signals import task_submitted
 
@@ -77,6 +79,29 @@ class ChosenPagesInReachView(ChosenMultipleView):
         request.GET = request.GET.copy()
         request.GET.setlist("id", [str(pk) for pk in offered.values_list("pk", flat=True)])
         return super().get(request)
+
+
+class SiteHistoryInReachView(LogEntriesView):
+    """Wagtail's site history, less what staff of one organisation may not see: the entries of
+    deleted pages (a deleted record's owner is no longer known, so only superusers see them) and
+    of objects an app keeps in reach with the ``objects_in_reach`` hook (for example crosswalks
+    between frameworks out of reach). Wagtail has no hook here, so ``portal/urls.py`` routes the
+    report's URLs to this view first."""
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        user = self.request.user
+        if user.is_superuser:
+            return queryset
+        if issubclass(queryset.model, PageLogEntry):
+            return queryset.exclude(deleted=True)
+        if issubclass(queryset.model, ModelLogEntry):
+            for get_rule in hooks.get_hooks("objects_in_reach"):
+                model, in_reach_of = get_rule()
+                kept = [str(pk) for pk in in_reach_of(user).values_list("pk", flat=True)]
+                content_type = ContentType.objects.get_for_model(model)
+                queryset = queryset.exclude(Q(content_type=content_type) & ~Q(object_id__in=kept))
+        return queryset
 
 
 class RecordPageViewSet(PageViewSet):

@@ -11,11 +11,18 @@ from portal.models import TERM_MODELS
 term_kinds = "|".join(TERM_MODELS)
 
 urlpatterns = [
-    # Before Wagtail's own: the page chooser's "pages chosen" answer, kept to pages in reach.
+    # Before Wagtail's own, which have no hook: the page chooser's "pages chosen" answer and the
+    # site history, kept to what the user may see in the admin (portal/admin_scope.py).
     path(
         "admin/choose-page/chosen-multiple/",
         admin_scope.ChosenPagesInReachView.as_view(),
         name="wagtailadmin_choose_page_chosen_multiple",
+    ),
+    path("admin/reports/site-history/", admin_scope.SiteHistoryInReachView.as_view(), name="portal_site_history"),
+    path(
+        "admin/reports/site-history/results/",
+        admin_scope.SiteHistoryInReachView.as_view(results_only=True),
+        name="portal_site_history_results",
     ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

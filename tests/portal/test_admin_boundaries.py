@@ -510,3 +510,21 @@ def test_the_page_chooser_names_only_pages_it_offers(client, orgs, editor):
     assert response.status_code == 200
     content = assert_nothing_of_theirs(response)
     assert OURS in content
+
+
+def test_site_history_names_no_deleted_record_and_no_crosswalk_out_of_reach(client, orgs, editor, admin_user):
+    from wagtail.log_actions import log
+
+    log(orgs["their_crosswalk"], "wagtail.edit", user=orgs["author_a"])
+    log(orgs["common_crosswalk"], "wagtail.edit", user=orgs["author_a"])
+    orgs["amber"].delete(user=admin_user)
+    client.force_login(editor)
+    for url in (reverse("wagtailadmin_reports:site_history"), reverse("wagtailadmin_reports:site_history_results")):
+        response = client.get(url)
+        assert response.status_code == 200
+        content = assert_nothing_of_theirs(response)
+        assert OURS in content and "Commoncrosswalk" in content
+    # A superuser still sees the whole history.
+    client.force_login(admin_user)
+    content = client.get(reverse("wagtailadmin_reports:site_history")).content.decode()
+    assert "Zanzibarquagmire" in content and "Obsidiancrosswalk" in content
