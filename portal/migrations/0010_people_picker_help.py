@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0010_audit_actions_http'),
+        ('portal', '0009_memberships'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
