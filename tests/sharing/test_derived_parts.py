@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def two_public_findings_citing_hidden_ones(indexes):
+def public_findings_citing_hidden_ones(indexes):
     owner = OrganisationFactory()
     hidden = FindingFactory(
         parent=indexes["finding"], title="HIDDENREDTITLE", sharing_level=SharingLevel.RED, owning_organisation=owner
@@ -30,7 +30,7 @@ def two_public_findings_citing_hidden_ones(indexes):
     return first, second
 
 
-def test_similar_records_never_quote_a_hidden_link_target_as_their_reason(client, two_public_findings_citing_hidden_ones):
+def test_similar_records_never_quote_a_hidden_link_target_as_their_reason(client, public_findings_citing_hidden_ones):
     for slug in ("first", "second"):
         page = client.get(f"/findings/{slug}/").content.decode()
         assert "HIDDENREDTITLE" not in page
