@@ -400,6 +400,10 @@ def test_page_types_report_names_no_record_of_another_organisation(client, orgs,
     response = client.get(reverse("wagtailadmin_reports:page_types_usage"))
     assert response.status_code == 200
     assert_nothing_of_theirs(response)
+    counts = {row.model: row.count for row in response.context["object_list"]}
+    # Their AMBER finding is not counted: only our finding; their RED framework neither.
+    assert counts["findingpage"] == 1
+    assert counts["frameworkpage"] == 2
 
 
 @pytest.mark.parametrize("action", ["delete", "move", "publish", "unpublish"])
