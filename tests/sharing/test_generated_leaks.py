@@ -25,7 +25,7 @@ import os
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
 from django.contrib.auth.models import Group
@@ -523,6 +523,7 @@ counter = itertools.count(1)
 @given(graph=graphs())
 def test_no_surface_shows_a_visitor_anything_of_a_record_they_may_not_see(people, indexes, graph):
     number = next(counter)
+    note(f"example {number}: {graph}")
     with transaction.atomic():
         # Each example starts from the same database and empty caches (the facet table and page
         # parts are keyed by the newest change-log id, which a rolled-back example hands out again).
