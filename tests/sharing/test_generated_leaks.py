@@ -3,13 +3,13 @@
 Each example builds a small random world: records of every kind at random sharing levels, with
 random owners, shared-with organisations and named people, some of them drafts, some published
 at a wider level first and narrowed since (or unpublished); random links between them (to a
-record or to one of its provisions, with a note), crosswalks between frameworks, topics and
-tags. Every record carries unique markers in its title, summary, body, slug, tag, provision code
-and UUID. Then each visitor (anonymous, a partner, members of two organisations, a person named
+record or to one of its provisions, with a note), crosswalks between frameworks, topics, tags,
+and a document each record's text links to. Every record carries unique markers in its title,
+summary, body, slug, tag, provision code, document and UUID. Then each visitor (anonymous, a partner, members of two organisations, a person named
 on TLP:RED records, an Editor and a Publisher of one organisation, a superuser) renders every
 surface: pages with all their panels, listings, term pages, search with facets, suggestions,
-feeds, the sitemap, citations, the API (lists, details, search, exports, crosswalks, the change
-feed) and, for staff, the admin's search, choosers, admin API, explorer, reports and history.
+feeds, the sitemap, citations, documents, the API (lists, details, search, exports, crosswalks,
+the change feed) and, for staff, the admin's search, choosers, admin API, explorer, reports and history.
 Nothing of a record the visitor may not see may appear, and no count may include it.
 
 Who may see what is worked out here from the table in docs/sharing.md, independently of the
@@ -32,8 +32,12 @@ from hypothesis import strategies as st
 
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client, override_settings
+
+from wagtail.documents.models import Document
+from wagtail.models import Collection
 
 from portal.facets import TermTable
 from portal.models import Membership, RecordPage
@@ -217,6 +221,7 @@ class Built:
     markers: list  # per record: every string that must not reach someone who may not see it
     link_markers: list  # (source, target, note)
     crosswalk_markers: list  # (source, target, title)
+    documents: list  # per record: the document its text links to
 
     @property
     def common_word(self):
@@ -230,9 +235,12 @@ def search_backend(request, settings, tmp_path):
 
 
 @pytest.fixture
-def people(indexes, django_user_model, search_backend, settings):
+def people(indexes, django_user_model, search_backend, settings, tmp_path):
     """The organisations, the visitors' accounts and a client for each visitor."""
     settings.API_CHANGES_SETTLE_SECONDS = 0
+    # Uploaded files on disk, as in production (Wagtail serves a document from its path).
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None}}
     organisations = {name: OrganisationFactory(slug=f"org-{name}", name=f"Organisation {name}") for name in "ab"}
     topics = [TopicFactory(slug="topic-zero"), TopicFactory(slug="topic-one")]
@@ -260,15 +268,20 @@ def people(indexes, django_user_model, search_backend, settings):
 
 def build(graph, number, world, indexes):
     organisations, users = world["organisations"], world["users"]
-    pages, markers = [], []
+    pages, markers, documents = [], [], []
     for i, spec in enumerate(graph.records):
         tag = f"qz{number}r{i}tag"
+        # Each record links to a document of its own in its text: only it decides who may have it.
+        document = Document(title=f"Qz{number}r{i}document", collection=Collection.get_first_root_node())
+        document.file.save(f"qz{number}r{i}file.pdf", ContentFile(b"%PDF-1.4 leak test\n"), save=False)
+        document.save()
+        link = f'<a linktype="document" id="{document.pk}">the file</a>'
         page = FACTORIES[spec.kind](
             parent=indexes[spec.kind],
             title=f"Qz{number}r{i}title",
             slug=f"qz{number}-r{i}-slug",
             summary=f"Qz{number}r{i}summary commonqz{number} shared words about evaluation.",
-            body=[("paragraph", f"<p>Qz{number}r{i}body</p>")],
+            body=[("paragraph", f"<p>Qz{number}r{i}body, with {link}.</p>")],
             sharing_level=spec.was or spec.level,
             owning_organisation=organisations[spec.owner] if spec.owner else None,
             topics=[world["topics"][spec.topic]],
@@ -288,11 +301,13 @@ def build(graph, number, world, indexes):
         if spec.state == "unpublished":
             page.unpublish()
         own = [page.title, f"Qz{number}r{i}summary", f"Qz{number}r{i}body", page.slug, tag, str(page.translation_key)]
+        own += [f"qz{number}r{i}file", f"Qz{number}r{i}document"]
         if spec.kind == "framework":
             ProvisionFactory(framework=page, code=f"QZ{number}R{i}CODE", title=f"Qz{number}r{i}provision")
             own += [f"QZ{number}R{i}CODE", f"Qz{number}r{i}provision"]
         pages.append(RecordPage.objects.get(pk=page.pk).specific)
         markers.append(own)
+        documents.append(document)
     link_markers = []
     for a, b, kind, to_provision in graph.links:
         provision = pages[b].provisions.first() if to_provision and graph.records[b].kind == "framework" else None
@@ -309,7 +324,7 @@ def build(graph, number, world, indexes):
             target_provision=pages[b].provisions.first(),
         )
         crosswalk_markers.append((a, b, title))
-    return Built(number, list(graph.records), pages, markers, link_markers, crosswalk_markers)
+    return Built(number, list(graph.records), pages, markers, link_markers, crosswalk_markers, documents)
 
 
 def body(response):
@@ -474,6 +489,15 @@ def check_visitor(world, built, visitor):
     assert sum(value.count for value in listing.facets["kind"]) == len(visible), label
     topic = responses["/topics/topic-one/"].context["records"].paginator.count
     assert topic == sum(spec.topic == 1 for spec in visible), label
+
+    # A record's document downloads exactly for those who may see the record (and superusers, who
+    # may have any file); for anyone else it is 404, as a document that does not exist.
+    for document, spec in zip(built.documents, built.specs, strict=True):
+        response = client.get(document.url)
+        allowed = may_see(visitor, spec) or visitor.superuser
+        assert response.status_code == (200 if allowed else 404), (label, document.title)
+        if response.status_code == 404:
+            assert_absent({document.url: body(response)}, markers, label)
 
     # Hidden records answer 404 everywhere, exactly like records that do not exist.
     for i in sorted(hidden):
