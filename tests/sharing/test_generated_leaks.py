@@ -5,11 +5,12 @@ random owners, shared-with organisations and named people, some of them drafts, 
 at a wider level first and narrowed since (or unpublished); random links between them (to a
 record or to one of its provisions, with a note), crosswalks between frameworks, topics, tags,
 and a document each record's text links to. Every record carries unique markers in its title,
-summary, body, slug, tag, provision code, document and UUID. Then each visitor (anonymous, a partner, members of two organisations, a person named
-on TLP:RED records, an Editor and a Publisher of one organisation, a superuser) renders every
-surface: pages with all their panels, listings, term pages, search with facets, suggestions,
-feeds, the sitemap, citations, documents, the API (lists, details, search, exports, crosswalks,
-the change feed) and, for staff, the admin's search, choosers, admin API, explorer, reports and history.
+summary, body, slug, tag, provision code, document and UUID. Then each visitor (anonymous, a
+partner, members of two organisations, a person named on TLP:RED records, an Editor and a
+Publisher of one organisation, a superuser) renders every surface: pages with all their panels,
+listings, term pages, search with facets, suggestions, feeds, the sitemap, citations, documents,
+the API (lists, details, search, exports, crosswalks, the change feed) and, for staff, the
+admin's search, choosers, admin API, explorer, reports and history.
 Nothing of a record the visitor may not see may appear, and no count may include it.
 
 Who may see what is worked out here from the table in docs/sharing.md, independently of the
