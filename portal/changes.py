@@ -44,8 +44,8 @@ from portal.models import (
     SharingLevel,
     Topic,
     named_person,
-    sharing_state,
 )
+from portal.models.sharing import sharing_of, stored_sharing, stored_sharings
 
 Action = RecordChange.Action
 
@@ -81,26 +81,13 @@ def _kinds():
     return {ContentType.objects.get_for_model(model).pk: kind for kind, model in RecordPage.kind_models().items()}
 
 
-def _states(pks):
-    """{pk: the stored sharing state} of records (three queries)."""
-    rows = RecordPage.objects.filter(pk__in=pks).values_list("pk", "sharing_level", "owning_organisation_id")
-    organisations, people = {}, {}
-    through = RecordPage.shared_with_organisations.through.objects.filter(recordpage_id__in=pks)
-    for pk, organisation in through.values_list("recordpage_id", "organisation_id"):
-        organisations.setdefault(pk, []).append(organisation)
-    through = RecordPage.shared_with_people.through.objects.filter(recordpage_id__in=pks)
-    for pk, person in through.values_list("recordpage_id", "user_id"):
-        people.setdefault(pk, []).append(person)
-    return {pk: sharing_state(level, owner, organisations.get(pk, ()), people.get(pk, ())) for pk, level, owner in rows}
-
-
 def log_live(records, action, cause=None, seen_by=None, also_seen_by=()):
     """Log ``action`` for the live records of a RecordPage queryset. Who could see each entry is
     ``seen_by`` if given (for a change caused by another record: who could see that one), else
-    who may see the record itself, and ``also_seen_by``."""
+    who may see the record itself, and ``also_seen_by``. Returns how many entries it wrote."""
     kind_of = _kinds()
     rows = list(records.filter(live=True).values_list("pk", "translation_key", "content_type_id").distinct())
-    states = _states([pk for pk, _, _ in rows]) if seen_by is None else {}
+    states = stored_sharings([pk for pk, _, _ in rows]) if seen_by is None else {}
     log(
         (
             (uuid, kind_of.get(ct, ""), [*(seen_by if seen_by is not None else [states[pk]]), *also_seen_by])
@@ -109,6 +96,7 @@ def log_live(records, action, cause=None, seen_by=None, also_seen_by=()):
         action,
         cause=cause,
     )
+    return len(rows)
 
 
 def _is_record(sender):
@@ -126,32 +114,12 @@ def _neighbour_ids(pk):
 
 
 def _stored_state(pk):
-    row = (
-        RecordPage.objects.filter(pk=pk)
-        .values("live", "first_published_at", "sharing_level", "owning_organisation_id")
-        .first()
-    )
+    row = RecordPage.objects.filter(pk=pk).values("live", "first_published_at").first()
     if row is None:
         return None
-    organisations = RecordPage.shared_with_organisations.through.objects.filter(recordpage_id=pk)
-    people = RecordPage.shared_with_people.through.objects.filter(recordpage_id=pk)
-    row["sharing"] = sharing_state(
-        row.pop("sharing_level"),
-        row.pop("owning_organisation_id"),
-        organisations.values_list("organisation_id", flat=True),
-        people.values_list("user_id", flat=True),
-    )
+    row["sharing"] = stored_sharing(pk)
     row["neighbours"] = _neighbour_ids(pk)
     return row
-
-
-def _sharing(page):
-    return sharing_state(
-        page.sharing_level,
-        page.owning_organisation_id,
-        [o.pk for o in page.shared_with_organisations.all()],
-        [u.pk for u in page.shared_with_people.all()],
-    )
 
 
 @receiver(pre_save)
@@ -173,12 +141,12 @@ def log_saved_record(sender, instance, raw=False, update_fields=None, **kwargs):
         action = Action.CREATED if before is None or before["first_published_at"] is None else Action.UPDATED
     elif not instance.live:
         action = Action.UNPUBLISHED
-    elif _sharing(instance) != before["sharing"]:
+    elif sharing_of(instance) != before["sharing"]:
         action = Action.SHARING
     else:
         action = Action.UPDATED
     # Who could see it just before (if it was live) or may see it now (if it is).
-    seen_by = ([before["sharing"]] if was_live else []) + ([_sharing(instance)] if instance.live else [])
+    seen_by = ([before["sharing"]] if was_live else []) + ([sharing_of(instance)] if instance.live else [])
     log([(instance.translation_key, sender.record_kind, seen_by)], action)
     # The (in-memory) links being saved now, the links other records hold, and the stored ones.
     neighbours = {link.target_id for link in instance.links.all() if link.target_id}
@@ -200,7 +168,7 @@ def log_saved_record(sender, instance, raw=False, update_fields=None, **kwargs):
 def log_deleted_record(sender, instance, **kwargs):
     if not _is_record(sender) or instance.first_published_at is None:
         return
-    seen_by = [_states([instance.pk])[instance.pk]] if instance.live else []
+    seen_by = [stored_sharing(instance.pk)] if instance.live else []
     log([(instance.translation_key, sender.record_kind, seen_by)], Action.DELETED)
     if instance.live:
         neighbours = _neighbour_ids(instance.pk) - {instance.pk}
@@ -292,10 +260,7 @@ def backfill():
     """Log ``created`` for every live record that has no entry yet. Returns how many."""
     logged = RecordChange.objects.values("record_uuid")
     missing = RecordPage.objects.filter(live=True).exclude(translation_key__in=logged)
-    count = missing.count()
-    if count:
-        log_live(missing, Action.CREATED)
-    return count
+    return log_live(missing, Action.CREATED)
 
 
 @receiver(post_migrate)

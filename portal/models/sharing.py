@@ -148,21 +148,25 @@ class Viewer:
 PUBLIC_LEVELS = (SharingLevel.CLEAR, SharingLevel.GREEN)
 
 
-def stored_sharing(record_pk):
-    """The sharing state (``sharing_state``) of a record as stored in the database: for a published
-    record, its live version (a draft's changes are in its revisions only). None if there is no
-    such record."""
+def stored_sharings(record_pks):
+    """{pk: sharing state (``sharing_state``)} of records as stored in the database (three queries):
+    for a published record, its live version (a draft's changes are in its revisions only)."""
     from .records import RecordPage
 
-    stored = RecordPage.objects.filter(pk=record_pk).values_list("sharing_level", "owning_organisation").first()
-    if stored is None:
-        return None
-    level, owner = stored
-    organisations = RecordPage.shared_with_organisations.through.objects.filter(recordpage_id=record_pk)
-    people = RecordPage.shared_with_people.through.objects.filter(recordpage_id=record_pk)
-    return sharing_state(
-        level, owner, organisations.values_list("organisation_id", flat=True), people.values_list("user_id", flat=True)
-    )
+    rows = RecordPage.objects.filter(pk__in=record_pks).values_list("pk", "sharing_level", "owning_organisation_id")
+    organisations, people = {}, {}
+    through = RecordPage.shared_with_organisations.through.objects.filter(recordpage_id__in=record_pks)
+    for pk, organisation in through.values_list("recordpage_id", "organisation_id"):
+        organisations.setdefault(pk, []).append(organisation)
+    through = RecordPage.shared_with_people.through.objects.filter(recordpage_id__in=record_pks)
+    for pk, person in through.values_list("recordpage_id", "user_id"):
+        people.setdefault(pk, []).append(person)
+    return {pk: sharing_state(level, owner, organisations.get(pk, ()), people.get(pk, ())) for pk, level, owner in rows}
+
+
+def stored_sharing(record_pk):
+    """The stored sharing state of one record (``stored_sharings``), or None if there is no such record."""
+    return stored_sharings([record_pk]).get(record_pk)
 
 
 def sharing_of(record):

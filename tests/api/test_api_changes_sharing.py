@@ -91,7 +91,7 @@ def test_leaving_an_organisation_turns_its_amber_records_into_tombstones_for_the
 
 def test_the_stored_rule_admits_exactly_whom_the_database_rule_admits(indexes, django_user_model):
     """Viewer.admits (for states kept in the change log) and audience() (for queries) are one rule."""
-    from portal.changes import _states
+    from portal.models.sharing import stored_sharings
 
     owner, other = OrganisationFactory(), OrganisationFactory()
     users = [None, django_user_model.objects.create_superuser("root", "root@example.org", "pw")]
@@ -107,7 +107,7 @@ def test_the_stored_rule_admits_exactly_whom_the_database_rule_admits(indexes, d
             record.shared_with_people.set([users[4]])
             record.save()
             records.append(record)
-    states = _states([r.pk for r in records])
+    states = stored_sharings([r.pk for r in records])
     from portal.models import RecordPage
 
     for user in users:
