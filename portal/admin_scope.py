@@ -33,7 +33,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.signals import task_submitted
 
 from portal.models import OrganisationApprovalTask, RecordPage
-from portal.staff import OrganisationPagePermissionPolicy, in_reach, within_reach
+from portal.staff import OrganisationPagePermissionPolicy, choosable, in_reach, within_reach
 
 register_permission_policy(AbstractPage, OrganisationPagePermissionPolicy(Page))
 
@@ -60,12 +60,7 @@ def choose_only_pages_in_reach(pages, request):
     parent_id = match.kwargs.get("parent_page_id") if match else None
     if parent_id is not None and not _page_in_reach(request.user, parent_id):
         raise Http404
-    if request.user.is_superuser:
-        return pages
-    return pages.filter(
-        Q(pk__in=within_reach(request.user, Page.objects.all()).values("pk"))
-        | Q(pk__in=RecordPage.objects.visible_to(request.user).values("pk"))
-    )
+    return choosable(request.user, pages)
 
 
 class ChosenPagesInReachView(ChosenMultipleView):

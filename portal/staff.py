@@ -12,12 +12,11 @@ search, the admin API, the explorer, the usage and workflow reports and site his
 apply the rule where Wagtail asks no policy are in ``portal/admin_scope.py``.
 """
 
-from django.db.models import Q
-
 from wagtail.models import PagePermissionTester
 from wagtail.permission_policies.pages import PagePermissionPolicy
 
 from portal.models import Membership, RecordPage
+from portal.models.sharing import who_may_manage
 
 _CACHE = "_portal_organisation_ids"
 
@@ -58,17 +57,20 @@ def in_reach(user, page):
     return record is None or may_manage(user, record)
 
 
-def out_of_reach(user):
-    """The ids of the records ``user`` may not see in the admin (a subquery)."""
-    reachable = RecordPage.objects.manageable_by(user).values("pk")
-    return RecordPage.objects.exclude(pk__in=reachable).values("pk")
-
-
 def within_reach(user, pages):
     """``pages`` (a queryset of pages of any type) less the records ``user`` may not see."""
     if user.is_superuser:
         return pages
-    return pages.exclude(pk__in=out_of_reach(user))
+    return pages.exclude(pk__in=RecordPage.objects.not_manageable_by(user).values("pk"))
+
+
+def choosable(user, pages):
+    """``pages`` less the records ``user`` may not choose as a link's target: the page chooser
+    offers the same records as the record form accepts (``RecordQuerySet.linkable_by``)."""
+    if user.is_superuser:
+        return pages
+    unlinkable = RecordPage.objects.exclude(pk__in=RecordPage.objects.linkable_by(user).values("pk"))
+    return pages.exclude(pk__in=unlinkable.values("pk"))
 
 
 class OrganisationPagePermissionPolicy(PagePermissionPolicy):
@@ -91,9 +93,7 @@ class OrganisationPagePermissionPolicy(PagePermissionPolicy):
     def users_with_any_permission_for_instance(self, actions, instance, include_superusers=True):
         users = super().users_with_any_permission_for_instance(actions, instance, include_superusers)
         record = record_of(instance)
-        if record is None or record.owning_organisation_id is None:
-            return users
-        return users.filter(Q(is_superuser=True) | Q(memberships__organisation=record.owning_organisation_id))
+        return users if record is None else who_may_manage(users, record.owning_organisation_id)
 
 
 class RecordPermissionTester(PagePermissionTester):

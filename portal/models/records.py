@@ -64,14 +64,16 @@ class RecordQuerySet(PageQuerySet):
         for an inactive or anonymous account. The admin's one rule for staff (``portal.staff``
         applies it to every listing, chooser, report and workflow task); Wagtail's page
         permissions (edit, publish…) still apply on top of it."""
-        from .sharing import Membership
-
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self
         organisations = Membership.objects.filter(user=user).values("organisation")
         return self.filter(Q(owning_organisation__isnull=True) | Q(owning_organisation__in=organisations))
+
+    def not_manageable_by(self, user):
+        """The records ``user`` may not see or act on in the admin (``manageable_by``'s complement)."""
+        return self.exclude(pk__in=RecordPage.objects.manageable_by(user).values("pk"))
 
     def linkable_by(self, user):
         """The records ``user`` may choose as the target of a cross-link in the admin: those they

@@ -64,6 +64,15 @@ class Membership(models.Model):
         return f"{self.user} in {self.organisation}"
 
 
+def who_may_manage(users, organisation_id):
+    """``users`` (a queryset of accounts) less those who may not manage, in the admin, a record
+    that ``organisation_id`` owns: its members and superusers (everyone, for a record no
+    organisation owns). The accounts' side of ``RecordQuerySet.manageable_by``."""
+    if organisation_id is None:
+        return users
+    return users.filter(Q(is_superuser=True) | Q(memberships__organisation=organisation_id))
+
+
 def audience(user):
     """A filter on records keeping those whose sharing level lets ``user`` see them.
 

@@ -8,11 +8,13 @@ reviewed by the groups as before.
 """
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import CharField, Q
+from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from wagtail.models import GroupApprovalTask, Page
+
+from .sharing import who_may_manage
 
 
 class OrganisationApprovalTask(GroupApprovalTask):
@@ -25,8 +27,7 @@ class OrganisationApprovalTask(GroupApprovalTask):
 
         if user.is_superuser or not isinstance(obj, Page):
             return True
-        out_of_reach = RecordPage.objects.exclude(pk__in=RecordPage.objects.manageable_by(user).values("pk"))
-        return not out_of_reach.filter(pk=obj.pk).exists()
+        return not RecordPage.objects.filter(pk=obj.pk).not_manageable_by(user).exists()
 
     def user_can_access_editor(self, obj, user):
         return super().user_can_access_editor(obj, user) and self.in_reach(obj, user)
@@ -46,8 +47,7 @@ class OrganisationApprovalTask(GroupApprovalTask):
         states = super().get_task_states_user_can_moderate(user, **kwargs)
         if user.is_superuser:
             return states
-        reachable = RecordPage.objects.manageable_by(user).values("pk")
-        out_of_reach = RecordPage.objects.exclude(pk__in=reachable).annotate(key=Cast("pk", CharField())).values("key")
+        out_of_reach = RecordPage.objects.not_manageable_by(user).annotate(key=Cast("pk", CharField())).values("key")
         return states.exclude(
             workflow_state__base_content_type=ContentType.objects.get_for_model(Page),
             workflow_state__object_id__in=out_of_reach,
@@ -57,11 +57,11 @@ class OrganisationApprovalTask(GroupApprovalTask):
         """``users`` (a queryset of accounts) less those who may not review ``obj``."""
         from .records import RecordPage
 
-        record = RecordPage.objects.filter(pk=obj.pk).first() if isinstance(obj, Page) else None
-        if record is None or record.owning_organisation_id is None:
+        if not isinstance(obj, Page):
             return users
-        reviewers = Q(is_superuser=True) | Q(memberships__organisation=record.owning_organisation_id)
-        return users.filter(reviewers).distinct()
+        # Not a record, or a record no organisation owns: the groups' members, as before.
+        owner = RecordPage.objects.filter(pk=obj.pk).values_list("owning_organisation_id", flat=True).first()
+        return who_may_manage(users, owner)
 
     @classmethod
     def get_description(cls):
