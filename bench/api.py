@@ -81,7 +81,6 @@ def _handwritten():
     from portal.api.filters import ORDERINGS
     from portal.api.kinds import kind_of_content_type
     from portal.api.loading import EPOCH, TERM_RELATIONS, Urls
-    from portal.api.records import latest_change
     from portal.api.serializers import html_to_text
     from portal.models import (
         INVERSE_LABELS,
@@ -368,7 +367,6 @@ def _handwritten():
             nxt = replace_query_param(
                 request.build_absolute_uri().replace("/bench/records/", "/api/v1/records/"), "cursor", cursor
             )
-        latest_change()
         return dumps({"next": nxt, "page_size": size, "results": data})
 
     def record_detail(request, key):
@@ -418,7 +416,6 @@ def _handwritten():
                 }
             )
         url = request.build_absolute_uri().replace("/bench/search/", "/api/v1/search/")
-        latest_change()
         return dumps(
             {
                 "query": q,
@@ -467,7 +464,6 @@ def _handwritten():
             )
         cursor = change_cursor(entries[-1][0] if entries else 0, now)
         url = request.build_absolute_uri().replace("/bench/changes/", "/api/v1/changes/")
-        latest_change()
         return dumps(
             {
                 "results": results,

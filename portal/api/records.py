@@ -11,7 +11,7 @@ from django.http import Http404
 from rest_framework import exceptions, renderers, viewsets
 from rest_framework.response import Response
 
-from portal.models import RecordChange, RecordPage, Viewer
+from portal.models import RecordChange, Viewer
 
 from .exports import CSVRenderer, JSONLinesRenderer, stream
 from .filters import AllRecordListParams, RecordListParams, filter_records, parse_params
@@ -22,14 +22,6 @@ from .serializers import RecordSerializer
 
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 FORMATS = ("json", "csv", "jsonl")
-
-
-def latest_change():
-    """When any record last changed for anyone: the newest change-log entry, or the newest expiry
-    that has passed (an expired record leaves the lists without a log entry)."""
-    logged = RecordChange.objects.order_by("-id").values_list("at", flat=True).first()
-    expired = RecordPage.newest_expiry_passed()
-    return max((t for t in (logged, expired) if t is not None), default=None)
 
 
 def record_changed_at(uuid, user):
