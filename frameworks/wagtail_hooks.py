@@ -217,7 +217,8 @@ class CrosswalkViewSet(SnippetViewSet):
     search_fields = ["title"]
 
     def get_queryset(self, request):
-        return crosswalks_in_reach(request.user)
+        # The listing shows both frameworks of each crosswalk: loaded with it, not row by row.
+        return crosswalks_in_reach(request.user).select_related("source_framework", "target_framework")
 
 
 register_snippet(CrosswalkViewSet)

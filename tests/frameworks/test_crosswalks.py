@@ -2,15 +2,19 @@
 
 import pytest
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from frameworks.models import Crosswalk
+from portal.models import Membership
 from tests.factories import (
     CrosswalkFactory,
     CrosswalkMappingFactory,
     FrameworkFactory,
+    OrganisationFactory,
     ProvisionFactory,
 )
 
@@ -119,3 +123,17 @@ def test_compare_page_is_404_for_a_draft_or_unknown_framework(client, two_framew
     assert client.get("/frameworks/rmf/compare/mgf/").status_code == 404
     assert client.get("/frameworks/rmf/compare/nothing/").status_code == 404
     assert client.get("/frameworks/rmf/compare/rmf/").status_code == 404
+
+
+def test_the_crosswalk_listing_runs_a_fixed_number_of_queries(client, indexes, editor):
+    organisation = OrganisationFactory()
+    Membership.objects.create(user=editor, organisation=organisation)
+    client.force_login(editor)
+    frameworks = [FrameworkFactory(parent=indexes["framework"], owning_organisation=organisation) for _ in range(10)]
+    counts = []
+    for first in range(0, 10, 2):  # 1 crosswalk, then 2, … 5
+        CrosswalkFactory(source_framework=frameworks[first], target_framework=frameworks[first + 1])
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("wagtailsnippets_frameworks_crosswalk:list")).status_code == 200
+        counts.append(len(queries))
+    assert counts[1:] == counts[:1] * 4, counts
