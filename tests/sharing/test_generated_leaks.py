@@ -4,13 +4,14 @@ Each example builds a small random world: records of every kind at random sharin
 random owners, shared-with organisations and named people, some of them drafts, some published
 at a wider level first and narrowed since (or unpublished); random links between them (to a
 record or to one of its provisions, with a note), crosswalks between frameworks, topics, tags,
-and a document each record's text links to. Every record carries unique markers in its title,
-summary, body, slug, tag, provision code, document and UUID. Then each visitor (anonymous, a
-partner, members of two organisations, a person named on TLP:RED records, an Editor and a
-Publisher of one organisation, a superuser) renders every surface: pages with all their panels,
-listings, term pages, search with facets, suggestions, feeds, the sitemap, citations, documents,
-the API (lists, details, search, exports, crosswalks, the change feed) and, for staff, the
-admin's search, choosers, admin API, explorer, reports and history.
+a document each record's text links to and a picture it shows. Every record carries unique
+markers in its title, summary, body, slug, tag, provision code, document, picture and UUID.
+Then each visitor (anonymous, a partner, members of two organisations, a person named on
+TLP:RED records, an Editor and a Publisher of one organisation, a superuser) renders every
+surface: pages with all their panels, listings, term pages, search with facets, suggestions,
+feeds, the sitemap, citations, files, the API (lists, details, search, exports, crosswalks, the
+change feed) and, for staff, the admin's search, choosers, admin API, explorer, reports, history
+and each record's own screens.
 Nothing of a record the visitor may not see may appear, and no count may include it.
 
 Who may see what is worked out here from the table in docs/sharing.md, independently of the
@@ -28,6 +29,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 import pytest
+import wagtail_factories
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
@@ -223,6 +225,7 @@ class Built:
     link_markers: list  # (source, target, note)
     crosswalk_markers: list  # (source, target, title)
     documents: list  # per record: the document its text links to
+    renditions: list  # per record: the rendition of the picture it shows
 
     @property
     def common_word(self):
@@ -269,20 +272,29 @@ def people(indexes, django_user_model, search_backend, settings, tmp_path):
 
 def build(graph, number, world, indexes):
     organisations, users = world["organisations"], world["users"]
-    pages, markers, documents = [], [], []
+    pages, markers, documents, renditions = [], [], [], []
     for i, spec in enumerate(graph.records):
         tag = f"qz{number}r{i}tag"
         # Each record links to a document of its own in its text: only it decides who may have it.
-        document = Document(title=f"Qz{number}r{i}document", collection=Collection.get_first_root_node())
+        root = Collection.get_first_root_node()
+        document = Document(title=f"Qz{number}r{i}document", collection=root)
         document.file.save(f"qz{number}r{i}file.pdf", ContentFile(b"%PDF-1.4 leak test\n"), save=False)
         document.save()
         link = f'<a linktype="document" id="{document.pk}">the file</a>'
+        # … and shows a picture of its own, served as a rendition by the same rule.
+        image = wagtail_factories.ImageFactory(
+            title=f"Qz{number}r{i}image", collection=Collection.get_first_root_node()
+        )
+        image.contextual_alt_text, image.decorative = f"Qz{number}r{i}alt", False
         page = FACTORIES[spec.kind](
             parent=indexes[spec.kind],
             title=f"Qz{number}r{i}title",
             slug=f"qz{number}-r{i}-slug",
             summary=f"Qz{number}r{i}summary commonqz{number} shared words about evaluation.",
-            body=[("paragraph", f"<p>Qz{number}r{i}body, with {link}.</p>")],
+            body=[
+                ("paragraph", f"<p>Qz{number}r{i}body, with {link}.</p>"),
+                ("figure", {"image": image, "caption": f"Qz{number}r{i}caption"}),
+            ],
             sharing_level=spec.was or spec.level,
             owning_organisation=organisations[spec.owner] if spec.owner else None,
             topics=[world["topics"][spec.topic]],
@@ -302,13 +314,14 @@ def build(graph, number, world, indexes):
         if spec.state == "unpublished":
             page.unpublish()
         own = [page.title, f"Qz{number}r{i}summary", f"Qz{number}r{i}body", page.slug, tag, str(page.translation_key)]
-        own += [f"qz{number}r{i}file", f"Qz{number}r{i}document"]
+        own += [f"qz{number}r{i}file", f"Qz{number}r{i}document", f"Qz{number}r{i}alt", f"Qz{number}r{i}caption"]
         if spec.kind == "framework":
             ProvisionFactory(framework=page, code=f"QZ{number}R{i}CODE", title=f"Qz{number}r{i}provision")
             own += [f"QZ{number}R{i}CODE", f"Qz{number}r{i}provision"]
         pages.append(RecordPage.objects.get(pk=page.pk).specific)
         markers.append(own)
         documents.append(document)
+        renditions.append(image.get_rendition("width-800"))
     link_markers = []
     for a, b, kind, to_provision in graph.links:
         provision = pages[b].provisions.first() if to_provision and graph.records[b].kind == "framework" else None
@@ -325,7 +338,7 @@ def build(graph, number, world, indexes):
             target_provision=pages[b].provisions.first(),
         )
         crosswalk_markers.append((a, b, title))
-    return Built(number, list(graph.records), pages, markers, link_markers, crosswalk_markers, documents)
+    return Built(number, list(graph.records), pages, markers, link_markers, crosswalk_markers, documents, renditions)
 
 
 def body(response):
@@ -446,6 +459,8 @@ def admin_surfaces(client, built):
         "/admin/reports/site-history/",
         "/admin/reports/aging-pages/",
         "/admin/reports/locked/",
+        "/admin/reports/page-types-usage/",
+        "/admin/pages/usage/findings/findingpage/",
         "/admin/snippets/frameworks/crosswalk/",
         "/admin/",
     ]
@@ -466,6 +481,10 @@ def admin_record_screens(client, page):
         f"/admin/pages/{page.pk}/history/",
         f"/admin/pages/{page.pk}/view_draft/",
         f"/admin/bulk/wagtailcore/page/unpublish/?id={page.pk}",
+        f"/admin/pages/workflow/preview/{page.pk}/1/",
+        f"/admin/pages/workflow/action/{page.pk}/approve/1/",
+        f"/admin/choose-page/chosen-multiple/?id={page.pk}",
+        f"/admin/api/main/pages/{page.pk}/",
     ]
     return {url: body(client.get(url)) for url in urls}
 
@@ -491,14 +510,15 @@ def check_visitor(world, built, visitor):
     topic = responses["/topics/topic-one/"].context["records"].paginator.count
     assert topic == sum(spec.topic == 1 for spec in visible), label
 
-    # A record's document downloads exactly for those who may see the record (and superusers, who
-    # may have any file); for anyone else it is 404, as a document that does not exist.
-    for document, spec in zip(built.documents, built.specs, strict=True):
-        response = client.get(document.url)
+    # A record's document and picture download exactly for those who may see the record (and
+    # superusers, who may have any file); for anyone else they are 404, as files that do not exist.
+    for document, rendition, spec in zip(built.documents, built.renditions, built.specs, strict=True):
         allowed = may_see(visitor, spec) or visitor.superuser
-        assert response.status_code == (200 if allowed else 404), (label, document.title)
-        if response.status_code == 404:
-            assert_absent({document.url: body(response)}, markers, label)
+        for url in (document.url, rendition.url):
+            response = client.get(url)
+            assert response.status_code == (200 if allowed else 404), (label, url)
+            if response.status_code == 404:
+                assert_absent({url: body(response)}, markers, label)
 
     # Hidden records answer 404 everywhere, exactly like records that do not exist.
     for i in sorted(hidden):
