@@ -79,7 +79,6 @@ def _handwritten():
     from portal.api import pagination, search
     from portal.api.changes import make_cursor as change_cursor
     from portal.api.filters import ORDERINGS
-    from portal.api.kinds import kind_of_content_type
     from portal.api.loading import EPOCH, TERM_RELATIONS, Urls
     from portal.api.serializers import html_to_text
     from portal.models import (
@@ -174,7 +173,7 @@ def _handwritten():
         if not rows:
             return []
         ids = [row["pk"] for row in rows]
-        kind_of = kind_of_content_type()
+        kind_of = RecordPage.kind_of_content_type()
         terms = {}
         for relation, columns in TERM_RELATIONS.items():
             through = RecordPage._meta.get_field(relation).remote_field.through
@@ -393,7 +392,7 @@ def _handwritten():
         facets = search.facet_counts(ids)
         completions = search.completions(visible, q)
         terms = search.query_terms(q)
-        urls, kind_of = Urls(request), kind_of_content_type()
+        urls, kind_of = Urls(request), RecordPage.kind_of_content_type()
         results = []
         for pk in page_ids:
             r = rows[pk]

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from portal.api.kinds import kind_of_content_type
 from portal.models import RecordPage, Topic
 
 #: facet name -> (record relation, the term field used in URLs)
@@ -75,7 +74,7 @@ class TermTable:
 
     def __init__(self):
         models = RecordPage.kind_models()
-        kind_of = kind_of_content_type()
+        kind_of = RecordPage.kind_of_content_type()
         rows = list(RecordPage.objects.order_by("pk").values_list("pk", "content_type", "publication_date"))
         self.position = {pk: place for place, (pk, _, _) in enumerate(rows)}  # record id -> its bit
         self.size = len(rows)

@@ -203,10 +203,9 @@ def evidence_counts(framework, user):
     """{(provision id, kind): number of visible records linking to that provision} (one query)."""
     from django.db.models import Count
 
-    from portal.api.kinds import kind_of_content_type
     from portal.models import CrossLink
 
-    kinds = kind_of_content_type()
+    kinds = RecordPage.kind_of_content_type()
     rows = (
         CrossLink.objects.visible_to(user)
         .filter(target=framework, target_provision__isnull=False)

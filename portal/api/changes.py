@@ -31,7 +31,6 @@ from portal.models import RecordChange, RecordPage, Viewer, audience
 
 from .filters import parse_params
 from .http import ConditionalGetMixin
-from .kinds import kind_of_content_type
 from .loading import load_records, record_queryset
 from .serializers import RecordSerializer
 
@@ -154,7 +153,7 @@ class ChangeViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
         if missing:
             stored = RecordPage.objects.filter(translation_key__in=missing).values_list("translation_key", flat=True)
             existing = {str(uuid) for uuid in stored}
-        kind_of = kind_of_content_type() if expired else {}
+        kind_of = RecordPage.kind_of_content_type() if expired else {}
         results = [
             {
                 "uuid": uuid,

@@ -8,8 +8,6 @@ every kind's own fields.
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
-
 from portal.models import RecordPage
 
 
@@ -51,8 +49,3 @@ def registered():
 
 def get(kind):
     return _registry[kind]
-
-
-def kind_of_content_type():
-    """{content type id: kind} for every kind of record (content types are cached by Django)."""
-    return {ContentType.objects.get_for_model(model).pk: kind for kind, model in RecordPage.kind_models().items()}

@@ -106,7 +106,7 @@ def load_records(pages, request, urls=None):
     urls = urls or Urls(request)
     user = getattr(request, "user", None)
     ids = [page.pk for page in pages]
-    kind_of = kinds.kind_of_content_type()
+    kind_of = RecordPage.kind_of_content_type()
 
     terms = {}
     for relation, columns in TERM_RELATIONS.items():

@@ -135,10 +135,8 @@ def _chunks(ids):
 
 def facet_counts(ids):
     """{facet: [{value, label, count}]} over the matched records, most frequent first."""
-    from . import kinds
-
     facets = {}
-    kind_of = kinds.kind_of_content_type()
+    kind_of = RecordPage.kind_of_content_type()
     labels = {kind: model.kind_label for kind, model in RecordPage.kind_models().items()}
     counts = Counter()
     for chunk in _chunks(ids):

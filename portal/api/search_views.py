@@ -11,7 +11,6 @@ from portal.models import RecordPage
 from . import search
 from .filters import AllRecordListParams, TermFilterParams, filter_records, parse_params
 from .http import ConditionalGetMixin, newest_change
-from .kinds import kind_of_content_type
 from .loading import Urls
 from .serializers import OrganisationRefSerializer, html_to_text
 
@@ -150,7 +149,7 @@ class SearchViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
             )
         except search.SearchError as error:
             raise exceptions.ValidationError({"q": [str(error)]}) from error
-        urls, kind_of = Urls(request), kind_of_content_type()
+        urls, kind_of = Urls(request), RecordPage.kind_of_content_type()
         url = request.build_absolute_uri()
         more = page * size < outcome.total
         body = {

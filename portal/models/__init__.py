@@ -6,7 +6,19 @@ from .indexes import RecordIndexPage
 from .links import INVERSE_LABELS, CrossLink, LinkType
 from .records import ExternalIdentifier, RecordPage, RecordQuerySet, RecordTag
 from .sharing import AUDIENCES, BREADTH, Membership, SharingLevel, Viewer, audience, named_person, sharing_state
-from .taxonomy import TERM_MODELS, Jurisdiction, Language, Organisation, Sector, Topic
+from .taxonomy import (
+    TERM_FACETS,
+    TERM_MODELS,
+    TERM_RELATIONS,
+    TERMS_BY_MODEL,
+    TERMS_BY_RELATION,
+    Jurisdiction,
+    Language,
+    Organisation,
+    Sector,
+    TermRelation,
+    Topic,
+)
 from .workflows import OrganisationApprovalTask
 
 __all__ = [
@@ -22,7 +34,12 @@ __all__ = [
     "sharing_state",
     "Viewer",
     "INVERSE_LABELS",
+    "TERM_FACETS",
     "TERM_MODELS",
+    "TERM_RELATIONS",
+    "TERMS_BY_MODEL",
+    "TERMS_BY_RELATION",
+    "TermRelation",
     "CrossLink",
     "ExternalIdentifier",
     "HomePage",

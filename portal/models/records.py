@@ -392,6 +392,11 @@ class RecordPage(Page):
             if issubclass(model, RecordPage) and model.record_kind
         }
 
+    @staticmethod
+    def kind_of_content_type():
+        """{content type id: kind} for every kind of record (content types are cached by Django)."""
+        return {ContentType.objects.get_for_model(model).pk: kind for kind, model in RecordPage.kind_models().items()}
+
     @property
     def kind(self):
         """'framework', 'finding' or 'lesson', also on a plain ``RecordPage`` instance (no query)."""

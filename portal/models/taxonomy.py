@@ -4,6 +4,7 @@ Each term has a name, a slug that appears in URLs and API filters, and a descrip
 """
 
 import re
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -249,3 +250,34 @@ class Language(Term):
 
 #: Every kind of term, by the URL segment of its pages.
 TERM_MODELS = {model.url_prefix: model for model in (Topic, Sector, Jurisdiction, Organisation, Language)}
+
+
+@dataclass(frozen=True)
+class TermRelation:
+    """How records hold one kind of term: the one definition that search facets, filters, the
+    API, the exchange format, similar records and the change log all read."""
+
+    #: the facet and filter parameter, e.g. 'topic' (``?topic=``)
+    facet: str
+    #: the record's many-to-many field, also the URL segment and the exchange file key: 'topics'
+    relation: str
+    model: type
+    #: the term's field in URLs, filters and files: 'slug', or 'code' for jurisdictions and languages
+    key: str
+    #: the term's columns the API shows, in output order
+    columns: tuple
+
+
+#: Every record relation to taxonomy terms, in the order facets are shown.
+TERM_RELATIONS = (
+    TermRelation("topic", "topics", Topic, "slug", ("slug", "name")),
+    TermRelation("sector", "sectors", Sector, "slug", ("slug", "name")),
+    TermRelation("jurisdiction", "jurisdictions", Jurisdiction, "code", ("code", "slug", "name")),
+    TermRelation("language", "languages", Language, "code", ("code", "slug", "name")),
+    TermRelation("organisation", "organisations", Organisation, "slug", ("slug", "name", "acronym")),
+)
+#: facet name -> TermRelation, and record relation -> TermRelation
+TERM_FACETS = {term.facet: term for term in TERM_RELATIONS}
+TERMS_BY_RELATION = {term.relation: term for term in TERM_RELATIONS}
+#: term model -> TermRelation
+TERMS_BY_MODEL = {term.model: term for term in TERM_RELATIONS}

@@ -9,13 +9,14 @@ import multiprocessing
 import os
 import queue
 import sys
-import time
 import traceback
 
 from django.db import connections
 
 from modelsearch.index import get_indexed_models
 from modelsearch.management.commands.rebuild_modelsearch_index import group_models_by_index
+
+from .progress import Progress
 
 DEFAULT_CHUNK_SIZE = 1000
 
@@ -34,45 +35,6 @@ def keyset_chunks(queryset, chunk_size=DEFAULT_CHUNK_SIZE):
         if len(items) < chunk_size:
             return
         last = items[-1].pk
-
-
-class Progress:
-    """A one-line progress bar on a terminal; on anything else, a line every 10%."""
-
-    WIDTH = 30
-
-    def __init__(self, out, label, total):
-        self.out = out
-        self.label = label
-        self.total = max(total, 0)
-        self.done = 0
-        self.started = time.monotonic()
-        self.tty = out is not None and getattr(getattr(out, "_out", out), "isatty", lambda: False)()
-        self._last_decile = -1
-
-    def _line(self):
-        fraction = self.done / self.total if self.total else 1.0
-        filled = int(self.WIDTH * min(fraction, 1.0))
-        rate = self.done / max(time.monotonic() - self.started, 1e-6)
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        return f"{self.label} [{bar}] {self.done:,}/{self.total:,} {fraction:4.0%} {rate:,.0f}/s"
-
-    def advance(self, count):
-        self.done += count
-        if self.out is None:
-            return
-        if self.tty:
-            self.out.write("\r" + self._line(), ending="")
-            self.out.flush()
-        else:
-            decile = int(10 * self.done / self.total) if self.total else 10
-            if decile != self._last_decile:
-                self._last_decile = decile
-                self.out.write(self._line())
-
-    def finish(self):
-        if self.out is not None and self.tty:
-            self.out.write("\r" + self._line())
 
 
 def rebuild_backend(backend, out=None, chunk_size=DEFAULT_CHUNK_SIZE, schema_only=False, label=""):
