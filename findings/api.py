@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from portal.api import kinds
 from portal.api.filters import RecordListParams
 from portal.api.kinds import KindAPI
 from portal.api.records import RecordViewSetBase, record_schema
@@ -37,8 +38,6 @@ class LessonFieldsSerializer(serializers.Serializer):
     recommendations = serializers.ListField(child=serializers.CharField(), source="recommendation_list")
 
 
-FINDING_KIND = KindAPI(kind="finding", fields_serializer=FindingFieldsSerializer)
-LESSON_KIND = KindAPI(kind="lesson", fields_serializer=LessonFieldsSerializer)
 FindingSerializer = serializer_for_kind("finding")
 LessonSerializer = serializer_for_kind("lesson")
 
@@ -57,3 +56,11 @@ class LessonViewSet(RecordViewSetBase):
 
     kind = "lesson"
     serializer_class = LessonSerializer
+
+
+def register():
+    """Registers findings and lessons with the API (``apps.py``)."""
+    kinds.register(
+        KindAPI(kind="finding", fields_serializer=FindingFieldsSerializer, route=("findings", FindingViewSet))
+    )
+    kinds.register(KindAPI(kind="lesson", fields_serializer=LessonFieldsSerializer, route=("lessons", LessonViewSet)))

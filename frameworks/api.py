@@ -7,6 +7,7 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from portal.api import kinds
 from portal.api.filters import RecordListParams, parse_params
 from portal.api.http import ConditionalGetMixin
 from portal.api.kinds import KindAPI
@@ -88,12 +89,6 @@ class FrameworkFieldsSerializer(serializers.Serializer):
     )
 
 
-KIND = KindAPI(
-    kind="framework",
-    fields_serializer=FrameworkFieldsSerializer,
-    select_related=("issuing_body",),
-    load=load_provisions,
-)
 FrameworkSerializer = serializer_for_kind("framework")
 
 
@@ -247,3 +242,17 @@ class CrosswalkViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         if crosswalk is None:
             raise exceptions.NotFound("No crosswalk with this slug, or you may not see both its frameworks.")
         return Response(self.get_serializer(_crosswalk_data(crosswalk, None)).data)
+
+
+def register():
+    """Registers the framework kind and the crosswalk endpoint with the API (``apps.py``)."""
+    kinds.register(
+        KindAPI(
+            kind="framework",
+            fields_serializer=FrameworkFieldsSerializer,
+            select_related=("issuing_body",),
+            load=load_provisions,
+            route=("frameworks", FrameworkViewSet),
+        )
+    )
+    kinds.register_route("crosswalks", CrosswalkViewSet, "crosswalk")

@@ -1,8 +1,9 @@
-"""What the API needs to know about each kind of record, registered by the apps' ``api`` modules.
+"""What the API needs to know about each kind of record, registered by the apps.
 
-``portal`` never imports an app; the router module (``portal/api/urls.py``) imports each app's
-``api`` module and registers its ``KindAPI`` here, so that the shared record endpoints can show
-every kind's own fields.
+``portal`` never imports an app. Each app's ``api`` module registers its ``KindAPI`` here (and
+any endpoint of its own with ``register_route``) when the app is ready (``apps.py``); the
+shared record endpoints then show every kind's own fields, and the router
+(``portal/api/urls.py``) serves every registered endpoint.
 """
 
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ class KindAPI:
     #: ``load(specific_pages, context)``: fetch what the fields serializer needs for a batch of
     #: pages in a fixed number of queries (e.g. a framework's provisions).
     load: Any = None
+    #: The kind's typed endpoint, e.g. ("findings", FindingViewSet), served beside ``records/``.
+    route: tuple = ()
     extra: dict = field(default_factory=dict)
 
     @property
@@ -35,11 +38,22 @@ class KindAPI:
 
 
 _registry = {}
+_routes = {}
 
 
 def register(kind_api):
     _registry[kind_api.kind] = kind_api
     return kind_api
+
+
+def register_route(prefix, viewset, basename):
+    """An app's endpoint that is not a kind of record (e.g. ``crosswalks/``)."""
+    _routes[prefix] = (viewset, basename)
+
+
+def routes():
+    """{prefix: (viewset, basename)} of the apps' endpoints that are not kinds of record."""
+    return dict(_routes)
 
 
 def registered():

@@ -1,7 +1,7 @@
 """The API's one router, the OpenAPI schema and the interactive docs (``/api/v1/``).
 
-This module sits at the top with ``portal/urls.py``: it is the one place in ``portal`` that
-imports the apps, to register each kind's API parts and typed endpoints.
+Each kind's typed endpoint (``frameworks/``, ``findings/``, ``lessons/``) and any other endpoint
+of an app (``crosswalks/``) comes from what the apps registered in ``portal.api.kinds``.
 """
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -9,8 +9,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from findings import api as findings_api
-from frameworks import api as frameworks_api
 from portal.api import kinds
 from portal.api.changes import ChangeViewSet
 from portal.api.docs import OfflineRedocView
@@ -24,21 +22,18 @@ from portal.api.taxonomy import (
     TopicViewSet,
 )
 
-kinds.register(frameworks_api.KIND)
-kinds.register(findings_api.FINDING_KIND)
-kinds.register(findings_api.LESSON_KIND)
-
 app_name = "api"
 
 router = DefaultRouter()
 router.include_root_view = True
 router.register("records", RecordViewSet, basename="record")
-router.register("frameworks", frameworks_api.FrameworkViewSet, basename="framework")
-router.register("findings", findings_api.FindingViewSet, basename="finding")
-router.register("lessons", findings_api.LessonViewSet, basename="lesson")
+for kind in kinds.registered().values():
+    prefix, viewset = kind.route
+    router.register(prefix, viewset, basename=kind.kind)
 router.register("search", SearchViewSet, basename="search")
 router.register("changes", ChangeViewSet, basename="change")
-router.register("crosswalks", frameworks_api.CrosswalkViewSet, basename="crosswalk")
+for prefix, (viewset, basename) in kinds.routes().items():
+    router.register(prefix, viewset, basename=basename)
 router.register("topics", TopicViewSet, basename="topic")
 router.register("sectors", SectorViewSet, basename="sector")
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
