@@ -1,10 +1,13 @@
 """Serializers shared by every record endpoint: the record, its terms, links and sharing.
 
 Field names are part of the API contract (docs/api.md): add fields, never rename or remove them
-within v1. The serializers read what ``portal.api.loading.load_records`` attached to each record
-(``page.api``), so they run no queries of their own.
+within v1. ``RecordSerializer.stored`` makes the part of a record that is the same for every
+caller, once per published revision (``portal.api.representations`` stores it);
+``RecordSerializer.to_representation`` adds to it what ``portal.api.loading.load_records``
+attached for the request (``page.api``: URLs, links, backlinks). Neither runs a query.
 """
 
+import json
 import re
 from html import unescape
 
@@ -12,6 +15,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 
 from django.utils.html import strip_tags
 from rest_framework import serializers
+from rest_framework.utils.encoders import JSONEncoder
 
 from . import kinds
 
@@ -155,30 +159,24 @@ class RecordSerializer(serializers.Serializer):
                 )
         return fields
 
-    def _body_html(self, page):
-        cached = getattr(page, "_body_html", None)
-        if cached is None:
-            cached = page._body_html = str(page.body.render_as_block()) if page.body else ""
-        return cached
-
     def get_body_html(self, page) -> str:
-        return self._body_html(page)
+        return page.api["stored"]["body_html"]
 
     def get_body_text(self, page) -> str:
-        return html_to_text(self._body_html(page))
+        return page.api["stored"]["body_text"]
 
-    def to_representation(self, page):
-        """The fields declared above, built in one pass from the page row and what
-        ``load_records`` attached (DRF's generic field-by-field walk costs more than the data
-        here). ``tests/api/test_api_records.py`` checks the keys against the declared fields and
-        the schema tests check every answer against the OpenAPI description."""
-        api, fields = page.api, self.fields
+    def stored(self, page):
+        """The part of ``page``'s representation that is the same for every caller, as stored
+        (``portal.api.representations``): every field but ``web_url``, ``api_url``, ``links`` and
+        ``backlinks``. Built from the page row and what ``representations`` attached
+        (``page.parts``), in JSON types, so that it is stored and read back unchanged."""
+        parts, fields = page.parts, self.fields
         moment = fields["first_published_at"].to_representation
         owner = page.owning_organisation
-        body_html = self._body_html(page)
+        body_html = str(page.body.render_as_block()) if page.body else ""
         data = {
             "uuid": str(page.translation_key),
-            "kind": api["kind"],
+            "kind": parts["kind"],
             "title": page.title,
             "slug": page.slug,
             "summary": page.summary,
@@ -187,23 +185,56 @@ class RecordSerializer(serializers.Serializer):
             "publication_date": page.publication_date.isoformat(),
             "first_published_at": moment(page.first_published_at) if page.first_published_at else None,
             "last_published_at": moment(page.last_published_at) if page.last_published_at else None,
+            "organisations": parts["organisations"],
+            "topics": parts["topics"],
+            "sectors": parts["sectors"],
+            "jurisdictions": parts["jurisdictions"],
+            "languages": parts["languages"],
+            "tags": parts["tags"],
+            "source_url": page.source_url,
+            "identifiers": parts["identifiers"],
+            "sharing": {"level": page.sharing_level, "owning_organisation": owner.slug if owner else None},
+        }
+        kind = parts["kind"]
+        if kind in parts and kind in fields:
+            data[kind] = json.loads(json.dumps(fields[kind].to_representation(parts[kind]), cls=JSONEncoder))
+        return data
+
+    def to_representation(self, page):
+        """The record as the caller sees it: the stored part (``stored``) with the URLs, links and
+        backlinks of this request that ``load_records`` attached (``page.api``), in the declared
+        order. ``tests/api/test_api_records.py`` checks the keys against the declared fields and
+        the schema tests check every answer against the OpenAPI description."""
+        api = page.api
+        stored = api["stored"]
+        data = {
+            "uuid": stored["uuid"],
+            "kind": stored["kind"],
+            "title": stored["title"],
+            "slug": stored["slug"],
+            "summary": stored["summary"],
+            "body_html": stored["body_html"],
+            "body_text": stored["body_text"],
+            "publication_date": stored["publication_date"],
+            "first_published_at": stored["first_published_at"],
+            "last_published_at": stored["last_published_at"],
             "web_url": api["web_url"],
             "api_url": api["api_url"],
-            "organisations": api["organisations"],
-            "topics": api["topics"],
-            "sectors": api["sectors"],
-            "jurisdictions": api["jurisdictions"],
-            "languages": api["languages"],
-            "tags": api["tags"],
-            "source_url": page.source_url,
-            "identifiers": api["identifiers"],
-            "sharing": {"level": page.sharing_level, "owning_organisation": owner.slug if owner else None},
+            "organisations": stored["organisations"],
+            "topics": stored["topics"],
+            "sectors": stored["sectors"],
+            "jurisdictions": stored["jurisdictions"],
+            "languages": stored["languages"],
+            "tags": stored["tags"],
+            "source_url": stored["source_url"],
+            "identifiers": stored["identifiers"],
+            "sharing": stored["sharing"],
             "links": api["links"],
             "backlinks": api["backlinks"],
         }
-        kind = api["kind"]
-        if kind in api and kind in fields:
-            data[kind] = fields[kind].to_representation(api[kind])
+        kind = stored["kind"]
+        if kind in stored and kind in self.fields:
+            data[kind] = stored[kind]
         return data
 
 

@@ -5,6 +5,7 @@ from .home import HomePage
 from .indexes import RecordIndexPage
 from .links import INVERSE_LABELS, CrossLink, LinkType
 from .records import ExternalIdentifier, RecordPage, RecordQuerySet, RecordTag
+from .representations import RecordRepresentation
 from .sharing import AUDIENCES, BREADTH, Membership, SharingLevel, Viewer, audience, named_person, sharing_state
 from .taxonomy import (
     TERM_FACETS,
@@ -52,6 +53,7 @@ __all__ = [
     "RecordIndexPage",
     "RecordPage",
     "RecordQuerySet",
+    "RecordRepresentation",
     "RecordTag",
     "Sector",
     "Topic",

@@ -1,0 +1,105 @@
+"""When a record's stored API representation (``portal.api.representations``) is produced, and
+every change that makes one stale. Wired in ``portal/apps.py``.
+
+- **A revision is published** (the editor, scheduled publishing, the importer and ``load_demo``
+  all publish through Wagtail): the record's representation is produced and stored, in the same
+  transaction as the publication (``page_published`` comes after the page and its child rows,
+  terms, tags, identifiers and provisions, are written).
+- **A record is saved any other way** (unpublished, expired, saved without a revision): its stored
+  representation is removed; the next reader produces it again. Saves of Wagtail's own
+  bookkeeping (a draft, a lock) leave it: the page row holds the live version.
+- **A record is deleted**: the row goes with it (a foreign key, ``on_delete=CASCADE``).
+- **A term or tag a record shows is renamed** (name, slug, code or acronym) **or deleted**: the
+  representations of the records that show it (as a term, an owning organisation or a kind's
+  own field such as a framework's issuing body) are removed.
+- **The shape changes** (a deploy): rows of another ``representations.FORMAT`` are not read.
+
+Not stored, so never stale: the web and API URLs (a site's root URL, a page moved) and the links
+and backlinks (added per request through the sharing rule).
+"""
+
+from django.db.models import Q
+from django.db.models.signals import post_save, pre_delete, pre_save
+from django.dispatch import receiver
+
+from taggit.models import Tag
+from wagtail.signals import page_published
+
+from portal.changes import BOOKKEEPING
+from portal.models import TERMS_BY_MODEL, RecordPage, RecordTag
+
+from . import representations
+
+
+def _is_record(sender):
+    return isinstance(sender, type) and issubclass(sender, RecordPage) and bool(sender.record_kind)
+
+
+@receiver(page_published)
+def store_published_record(sender, instance, **kwargs):
+    if _is_record(sender) and instance.live:
+        representations.store([instance.pk])
+
+
+@receiver(post_save)
+def forget_saved_record(sender, instance, update_fields=None, **kwargs):
+    if _is_record(sender) and (update_fields is None or not set(update_fields) <= BOOKKEEPING):
+        representations.forget([instance.pk])
+
+
+# Terms and tags: records show their names.
+
+
+def _shown_fields(model):
+    return ("name", "slug") if model is Tag else TERMS_BY_MODEL[model].columns
+
+
+def _records_showing(term):
+    """The records whose representation shows ``term``: by any relation of a record, or of a
+    kind's own row, to the term's model (a term relation, the owning organisation, a framework's
+    issuing body)."""
+    model = type(term)
+    if model is Tag:
+        return [RecordTag.objects.filter(tag=term).values("content_object_id")]
+    found = []
+    shown = Q()
+    for field in RecordPage._meta.get_fields():
+        if field.concrete and field.is_relation and field.related_model is model:
+            shown |= Q(**{field.name: term})
+    if shown:
+        found.append(RecordPage.objects.filter(shown).values("pk"))
+    for kind_model in RecordPage.kind_models().values():
+        for field in kind_model._meta.get_fields(include_parents=False):
+            if field.concrete and field.is_relation and field.related_model is model:
+                found.append(kind_model.objects.filter(**{field.name: term}).values("pk"))
+    return found
+
+
+def _is_term(sender):
+    return sender is Tag or sender in TERMS_BY_MODEL
+
+
+def _shown(term):
+    return tuple(getattr(term, name) for name in _shown_fields(type(term)))
+
+
+@receiver(pre_save)
+def remember_shown_term(sender, instance, raw=False, **kwargs):
+    if _is_term(sender) and instance.pk:
+        stored = sender.objects.filter(pk=instance.pk).first()
+        instance._shown_for_representations = _shown(stored) if stored else None
+
+
+@receiver(post_save)
+def forget_records_showing_renamed_term(sender, instance, created=False, **kwargs):
+    if _is_term(sender) and not created:
+        if instance.__dict__.pop("_shown_for_representations", None) != _shown(instance):
+            for records in _records_showing(instance):
+                representations.forget(records)
+
+
+@receiver(pre_delete)
+def forget_records_showing_deleted_term(sender, instance, **kwargs):
+    if _is_term(sender):
+        for records in _records_showing(instance):
+            representations.forget(records)
