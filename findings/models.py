@@ -7,7 +7,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.search import index
 
 from portal.models import RecordIndexPage, RecordPage
-from portal.models.records import validate_doi
+from portal.models.identifiers import validate_doi
 
 
 class FindingPage(RecordPage):

@@ -1,6 +1,6 @@
 """Crosswalks in the admin, and a chooser for picking one provision of a framework.
 
-Staff see only what lies within their organisations' reach (``portal/staff.py``): the provisions
+Staff see only what lies within their organisations' reach (``portal/models/permissions.py``): the provisions
 of the frameworks they may manage, and the crosswalks between two such frameworks.
 """
 

@@ -1,6 +1,6 @@
 """Organisation boundaries in the admin, wired into Wagtail's extension points.
 
-Staff see and act only on the records they may manage (``portal/staff.py``). Most of the admin
+Staff see and act only on the records they may manage (``portal/models/permissions.py``). Most of the admin
 asks the page permission policy, which is replaced here by ``OrganisationPagePermissionPolicy``.
 The rest asks no policy, and is narrowed by hooks:
 
@@ -33,7 +33,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.signals import task_submitted
 
 from portal.models import OrganisationApprovalTask, RecordPage
-from portal.staff import OrganisationPagePermissionPolicy, choosable, in_reach, within_reach
+from portal.models.reach import OrganisationPagePermissionPolicy, choosable, in_reach, within_reach
 
 register_permission_policy(AbstractPage, OrganisationPagePermissionPolicy(Page))
 

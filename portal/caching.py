@@ -17,7 +17,6 @@ process unless ``CACHES`` names a shared one); the key is checked on each reques
 never serve each other stale entries either way.
 """
 
-import functools
 import hashlib
 
 from django.conf import settings
@@ -27,6 +26,7 @@ from django.db.models import Max
 from portal.models import RecordChange, RecordPage
 
 _MISSING = object()
+_REQUEST_KEY = "_portal_cache_key"
 
 
 def records_state():
@@ -43,11 +43,13 @@ def audience_key(user):
 
 
 def request_key(request):
-    """The visitor's audience and the records' state, for keys of this request's entries; None
-    for a preview of a draft, which must neither read nor write the cache."""
+    """The visitor's audience and the records' state, for keys of this request's entries (read
+    once per request); None for a preview of a draft, which must neither read nor write the cache."""
     if getattr(request, "is_preview", False) or not settings.PORTAL_CACHE_SECONDS:
         return None
-    return (audience_key(request.user), records_state())
+    if _REQUEST_KEY not in request.__dict__:
+        request.__dict__[_REQUEST_KEY] = (audience_key(request.user), records_state())
+    return request.__dict__[_REQUEST_KEY]
 
 
 def _cache_key(parts):
@@ -66,8 +68,3 @@ def remembered(parts, compute):
         cache.set(key, value, settings.PORTAL_CACHE_SECONDS)
     return value
 
-
-def when_rendered(compute):
-    """``compute`` run at most once, when a template first uses the value (templates call what
-    is callable): context for parts of a page that are usually served from the cache."""
-    return functools.cache(compute)

@@ -17,8 +17,8 @@ except ImproperlyConfigured as error:
     raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development).") from error
 
 # Load the URLconf (and with it every view and model) now, then move everything loaded so far out
-# of the garbage collector's sight: full collections then scan only what requests create. On the
-# search page this cut the slowest tenth of requests from about 320 ms to 235 ms (docs/performance.md).
+# of the garbage collector's sight: full collections then scan only what requests create (the
+# effect on the slowest requests is measured in docs/performance.md).
 get_resolver().url_patterns  # noqa: B018  (imports the URLconf)
 gc.collect()
 gc.freeze()

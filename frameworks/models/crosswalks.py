@@ -11,7 +11,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, PageChooserPanel
 from wagtail.models import Orderable
 from wagtail.search import index
 
-from portal.models.records import child_forms
+from portal.models.forms import child_forms
 
 from .pages import FrameworkPage
 

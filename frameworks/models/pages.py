@@ -1,8 +1,10 @@
 """Governance frameworks and their provisions."""
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
 from django.db import models
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -13,9 +15,8 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.models import Orderable
 from wagtail.search import index
 
-from portal.caching import when_rendered
-from portal.models import Organisation, RecordIndexPage, RecordPage
-from portal.models.records import RecordPageForm, child_forms
+from portal.models import CrossLink, Organisation, RecordIndexPage, RecordPage
+from portal.models.forms import RecordPageForm, child_forms
 from portal.text import anchor as provision_anchor
 
 
@@ -143,19 +144,6 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
         self.check_visible(request)
         return super().route(request, path_components)
 
-    def get_context(self, request, *args, **kwargs):
-        from .crosswalks import Crosswalk
-
-        context = super().get_context(request, *args, **kwargs)
-        user = request.user
-        # Computed when rendered (the page caches the parts that show them, like RecordPage's).
-        context["provision_tree"] = when_rendered(self.provision_tree)
-        context["crosswalk_partners"] = when_rendered(lambda: list(Crosswalk.partners_of(self, user)))
-        # (slug, title) pairs for the "compare with" picker: no page objects for a long list.
-        others = FrameworkPage.objects.visible_to(user).exclude(pk=self.pk).order_by("title")
-        context["other_frameworks"] = when_rendered(lambda: list(others.values_list("slug", "title")))
-        return context
-
     @path("evidence/", name="evidence")
     def evidence(self, request):
         """Each provision with how many findings and lessons bear on it, so gaps stand out."""
@@ -189,8 +177,7 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
     @path("compare/<slug:other_slug>/", name="compare")
     def compare(self, request, other_slug):
         """This framework beside another, with the crosswalk mappings between them."""
-        from .crosswalks import Crosswalk
-
+        Crosswalk = apps.get_model("frameworks", "Crosswalk")  # defined beside, importing this module
         other = get_object_or_404(FrameworkPage.objects.visible_to(request.user), slug=other_slug)
         if other.pk == self.pk:
             raise Http404
@@ -201,10 +188,6 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
 
 def evidence_counts(framework, user):
     """{(provision id, kind): number of visible records linking to that provision} (one query)."""
-    from django.db.models import Count
-
-    from portal.models import CrossLink
-
     kinds = RecordPage.kind_of_content_type()
     rows = (
         CrossLink.objects.visible_to(user)

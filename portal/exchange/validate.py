@@ -15,7 +15,7 @@ from portal.exchange import FORMAT
 from portal.exchange.files import Problem
 from portal.exchange.serialize import KIND_FIELDS
 from portal.models.links import LinkType
-from portal.models.records import DOI_PATTERN
+from portal.models.identifiers import DOI_PATTERN
 from portal.models.taxonomy import BCP47, JURISDICTION_CODE
 from portal.text import anchor
 

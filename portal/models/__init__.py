@@ -2,9 +2,11 @@ from .access import AuditEntry, PartnerToken
 from .changes import RecordChange
 from .files import OrganisationCollection
 from .home import HomePage
+from .identifiers import ExternalIdentifier
 from .indexes import RecordIndexPage
 from .links import INVERSE_LABELS, CrossLink, LinkType
-from .records import ExternalIdentifier, RecordPage, RecordQuerySet, RecordTag
+from .querysets import RecordQuerySet
+from .records import RecordPage, RecordTag
 from .representations import RecordRepresentation
 from .sharing import AUDIENCES, BREADTH, Membership, SharingLevel, Viewer, audience, named_person, sharing_state
 from .taxonomy import (

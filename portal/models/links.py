@@ -11,6 +11,8 @@ from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, PageChooserPanel
 from wagtail.models import Orderable
 
+from .records import RecordPage
+
 
 class LinkType(models.TextChoices):
     IMPLEMENTS = "implements", "implements"
@@ -42,8 +44,6 @@ class CrossLinkQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The links both of whose ends ``user`` may see: the only way a page, a reason or a
         count reads another record's part of a link (its title, kind, provision code or note)."""
-        from .records import RecordPage
-
         records = RecordPage.objects
         return self.filter(records.visible_through(user, "source"), records.visible_through(user, "target"))
 

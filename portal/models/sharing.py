@@ -4,7 +4,9 @@ see what. ``audience`` is the one rule; ``RecordQuerySet.visible_to`` applies it
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
 
@@ -78,8 +80,7 @@ def audience(user):
 
     Publication state (live, not expired) is checked by ``RecordQuerySet.visible_to``, which is
     what every surface calls."""
-    from .records import RecordPage
-
+    RecordPage = apps.get_model("portal", "RecordPage")
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(sharing_level=SharingLevel.CLEAR)
     if user.is_superuser:
@@ -160,8 +161,7 @@ PUBLIC_LEVELS = (SharingLevel.CLEAR, SharingLevel.GREEN)
 def stored_sharings(record_pks):
     """{pk: sharing state (``sharing_state``)} of records as stored in the database (three queries):
     for a published record, its live version (a draft's changes are in its revisions only)."""
-    from .records import RecordPage
-
+    RecordPage = apps.get_model("portal", "RecordPage")
     rows = RecordPage.objects.filter(pk__in=record_pks).values_list("pk", "sharing_level", "owning_organisation_id")
     organisations, people = {}, {}
     through = RecordPage.shared_with_organisations.through.objects.filter(recordpage_id__in=record_pks)
@@ -208,11 +208,8 @@ def widenings(before, after):
     A wider level always counts (as ``BREADTH`` orders them). Below TLP:GREEN, so does each new
     organisation (shared with, or a new owner), each person named on a TLP:RED record who could not
     see it before, and dropping the owner: a record no organisation owns is the portal's own, which
-    every editor and publisher opens in the admin (``portal.staff``)."""
-    from django.contrib.auth import get_user_model
-
-    from .taxonomy import Organisation
-
+    every editor and publisher opens in the admin (``portal.models.permissions``)."""
+    Organisation = apps.get_model("portal", "Organisation")
     old, new = before["level"], after["level"]
     found = []
     if BREADTH.index(new) < BREADTH.index(old):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail.models import GroupApprovalTask, Page
 
+from .records import RecordPage
 from .sharing import who_may_manage
 
 
@@ -23,8 +24,6 @@ class OrganisationApprovalTask(GroupApprovalTask):
     def in_reach(self, obj, user):
         """Whether ``user`` may review ``obj``: any object that is not a record, and the records
         ``user`` may manage."""
-        from .records import RecordPage
-
         if user.is_superuser or not isinstance(obj, Page):
             return True
         return not RecordPage.objects.filter(pk=obj.pk).not_manageable_by(user).exists()
@@ -42,8 +41,6 @@ class OrganisationApprovalTask(GroupApprovalTask):
         return super().get_actions(obj, user) if self.in_reach(obj, user) else []
 
     def get_task_states_user_can_moderate(self, user, **kwargs):
-        from .records import RecordPage
-
         states = super().get_task_states_user_can_moderate(user, **kwargs)
         if user.is_superuser:
             return states
@@ -55,8 +52,6 @@ class OrganisationApprovalTask(GroupApprovalTask):
 
     def reviewers(self, obj, users):
         """``users`` (a queryset of accounts) less those who may not review ``obj``."""
-        from .records import RecordPage
-
         if not isinstance(obj, Page):
             return users
         # Not a record, or a record no organisation owns: the groups' members, as before.

@@ -5,7 +5,7 @@ from django import template
 from wagtail.models import Page
 
 from portal.models import RecordPage
-from portal.staff import within_reach
+from portal.models.reach import within_reach
 
 register = template.Library()
 

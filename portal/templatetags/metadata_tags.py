@@ -23,6 +23,7 @@ from django.utils.safestring import mark_safe
 
 from portal import citation, feeds
 from portal.models.links import LinkType, grouped_links
+from portal.services.panels import RecordPanels
 
 register = template.Library()
 
@@ -180,9 +181,9 @@ def _kind_data(record, organisations):
 def record_jsonld(context, page):
     """``<script type="application/ld+json">`` describing a record page in schema.org terms."""
     request = context.get("request")
-    # Read like a template reads it: the record page passes its links as a callable (when_rendered).
-    links = context.get("outgoing_links")
-    data = record_data(page, request, links() if callable(links) else links)
+    # The same links as the page's "Related records" panel, read once per request.
+    links = RecordPanels.for_request(request, page).links if request is not None else None
+    data = record_data(page, request, links)
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308 (escaped above)
 

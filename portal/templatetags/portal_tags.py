@@ -4,7 +4,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from portal.caching import remembered
+from portal import caching
 from portal.models import AUDIENCES
 
 register = template.Library()
@@ -34,19 +34,20 @@ class CachedFragmentNode(template.Node):
         self.parts = parts
 
     def render(self, context):
-        request_key = context.get("cache_key")
-        if request_key is None:  # a preview, or a view that does not cache
+        request = context.get("request")
+        key = caching.request_key(request) if request is not None else None
+        if key is None:  # a preview of a draft, or caching turned off
             return self.nodelist.render(context)
-        parts = ("fragment", *(part.resolve(context) for part in self.parts), request_key)
-        return remembered(parts, lambda: self.nodelist.render(context))
+        parts = ("fragment", *(part.resolve(context) for part in self.parts), key)
+        return caching.remembered(parts, lambda: self.nodelist.render(context))
 
 
 @register.tag
 def cached_fragment(parser, token):
     """``{% cached_fragment "name" page.pk %}…{% endcached_fragment %}``: the enclosed part of a
-    page, kept in the cache under its name, the given values and the request's ``cache_key``
-    (the visitor's audience and the records' state, see portal/caching.py); rendered afresh when
-    the context has no ``cache_key`` (previews of drafts)."""
+    page, kept in the cache under its name, the given values and the request's key (the
+    visitor's audience and the records' state, ``portal.caching.request_key``); rendered afresh
+    for previews of drafts."""
     parts = [parser.compile_filter(bit) for bit in token.split_contents()[1:]]
     if not parts:
         raise template.TemplateSyntaxError('cached_fragment needs a name, e.g. {% cached_fragment "links" page.pk %}')
