@@ -1,22 +1,25 @@
-"""Filter forms for record listings and search: query-string values in, facet selections out.
+"""Forms for the web's record listings and search: query-string values in, the search pipeline's
+input out (``portal.services.search``: a query, facet selections, a sort).
 
 Unknown or malformed values make the form invalid; views answer 400 with the form's messages.
-The selections feed ``portal.facets``, which filters (AND across facets, OR within one) and
-counts.
 """
 
 from django import forms
 from django.core.paginator import Paginator
 
 from portal.models.records import RecordPage
-from portal.models.taxonomy import Jurisdiction, Language, Organisation, Sector, Topic
+from portal.models.taxonomy import TERM_RELATIONS
+from portal.services.search import MAX_QUERY_LENGTH, SORTS
 
-SORTS = {
-    "newest": ("-publication_date", "title"),
-    "oldest": ("publication_date", "title"),
-    "title": ("title",),
-}
-MAX_QUERY_LENGTH = 500
+
+def _sort_field(names):
+    listed = ", ".join(names[:-1]) + f" or {names[-1]}"
+    return forms.ChoiceField(
+        required=False,
+        choices=[(name, SORTS[name].label) for name in names],
+        label="Sort by",
+        error_messages={"invalid_choice": f"Sort by {listed}."},
+    )
 
 
 class TermChoiceField(forms.ModelMultipleChoiceField):
@@ -56,21 +59,23 @@ class YearsField(forms.Field):
 
 
 class RecordFilterForm(forms.Form):
-    topic = TermChoiceField(Topic.objects.all(), "Topic")
-    sector = TermChoiceField(Sector.objects.all(), "Sector")
-    jurisdiction = TermChoiceField(Jurisdiction.objects.all(), "Jurisdiction", key="code")
-    language = TermChoiceField(Language.objects.all(), "Language", key="code")
-    organisation = TermChoiceField(Organisation.objects.all(), "Organisation")
-    year = YearsField(required=False, label="Year")
-    sort = forms.ChoiceField(
-        required=False,
-        choices=[("newest", "Newest first"), ("oldest", "Oldest first"), ("title", "Title A–Z")],
-        label="Sort by",
-        error_messages={"invalid_choice": "Sort by newest, oldest or title."},
-    )
+    """An index page's filters: the term facets, years and a sort (no query, so no relevance)."""
 
-    #: facet name -> form field holding its selection
-    facet_fields = ("topic", "sector", "jurisdiction", "language", "organisation", "year")
+    year = YearsField(required=False, label="Year")
+    sort = _sort_field([name for name, sort in SORTS.items() if sort.fields is not None])
+
+    #: facets this form selects, in the order they are shown
+    facet_fields = (*(term.facet for term in TERM_RELATIONS), "year")
+    #: the sort when none is asked for
+    default_sort = "newest"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        terms = {
+            term.facet: TermChoiceField(term.model.objects.all(), term.facet.capitalize(), key=term.key)
+            for term in TERM_RELATIONS
+        }
+        self.fields = {**terms, **self.fields}
 
     def selections(self):
         """{facet: [values as they appear in URLs]} of the valid form."""
@@ -83,25 +88,9 @@ class RecordFilterForm(forms.Form):
             chosen[name] = [getattr(v, field.key) for v in value] if hasattr(field, "key") else [str(v) for v in value]
         return chosen
 
-    def sort_order(self):
-        return SORTS[self.cleaned_data.get("sort") or "newest"]
-
-    def filter(self, records):
-        """Apply the valid filters to ``records`` and sort them."""
-        from portal import facets
-
-        return facets.apply(records, self.selections()).order_by(*self.sort_order())
-
-    @property
-    def active_filters(self):
-        """(label, value) pairs of the filters in use, for the 'filtered by' line."""
-        if not self.is_bound or not self.is_valid():
-            return []
-        active = []
-        for name in self.facet_fields:
-            for value in self.cleaned_data.get(name) or []:
-                active.append((self.fields[name].label, str(value)))
-        return active
+    def chosen_sort(self):
+        """The sort asked for, a name in ``SORTS``, of the valid form."""
+        return self.cleaned_data.get("sort") or self.default_sort
 
 
 class QueryField(forms.CharField):
@@ -114,6 +103,8 @@ class QueryField(forms.CharField):
 
 
 class SearchForm(RecordFilterForm):
+    """The search page: a query, every facet (the kind too) and every sort."""
+
     q = QueryField(
         required=False,
         max_length=MAX_QUERY_LENGTH,
@@ -125,30 +116,13 @@ class SearchForm(RecordFilterForm):
         label="Kind",
         error_messages={"invalid_choice": "There is no kind of record called “%(value)s”."},
     )
-    sort = forms.ChoiceField(
-        required=False,
-        choices=[("relevance", "Best match"), ("newest", "Newest first"), ("oldest", "Oldest first")],
-        label="Sort by",
-        error_messages={"invalid_choice": "Sort by relevance, newest or oldest."},
-    )
+    sort = _sort_field(list(SORTS))
     facet_fields = ("kind", *RecordFilterForm.facet_fields)
+    default_sort = "relevance"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(kind, model.kind_label) for kind, model in RecordPage.kind_models().items()]
-
-    def selections(self):
-        chosen = super().selections()
-        if self.cleaned_data.get("kind"):
-            chosen["kind"] = list(self.cleaned_data["kind"])
-        return {name: chosen[name] for name in self.facet_fields if name in chosen}
-
-    #: this form's sort -> the search service's ordering
-    SEARCH_ORDERS = {"relevance": "relevance", "newest": "-published", "oldest": "published"}
-
-    def order(self):
-        """The search service's ordering: relevance unless the visitor asked for dates."""
-        return self.SEARCH_ORDERS[self.cleaned_data.get("sort") or "relevance"]
 
 
 def paginate(request, queryset, per_page):

@@ -7,15 +7,8 @@ from django.shortcuts import get_object_or_404, render
 
 from portal.filters import paginate
 from portal.models import TERM_MODELS, RecordPage, Topic
-
-#: term kind -> the record relation that holds terms of that kind
-RELATIONS = {
-    "topics": "topics",
-    "sectors": "sectors",
-    "jurisdictions": "jurisdictions",
-    "organisations": "organisations",
-    "languages": "languages",
-}
+from portal.models.taxonomy import TERMS_BY_RELATION
+from portal.services.facets import filter_queryset
 
 
 def _term_model(kind):
@@ -28,7 +21,7 @@ def _term_model(kind):
 def term_list(request, kind):
     """Every term of one kind with the number of records the visitor may see under it."""
     model = _term_model(kind)
-    relation = RELATIONS[kind]
+    relation = TERMS_BY_RELATION[kind].relation
     counts = dict(
         RecordPage.objects.visible_to(request.user)
         .filter(**{f"{relation}__isnull": False})
@@ -75,11 +68,11 @@ def term_detail(request, kind, slug):
     """One term and the records under it (for a topic: under it or any of its sub-topics)."""
     model = _term_model(kind)
     term = get_object_or_404(model, slug=slug)
-    ids = Topic.descendant_ids([term.pk]) if model is Topic else {term.pk}
-    relation = RELATIONS[kind]
-    visible = RecordPage.objects.visible_to(request.user)
+    relation = TERMS_BY_RELATION[kind]
+    # The records the term's facet selects on the search page (a topic: its sub-topics' too).
+    selection = {relation.facet: [getattr(term, relation.key)]}
     records = (
-        visible.filter(pk__in=RecordPage.objects.filter(**{f"{relation}__in": ids}).values("pk"))
+        filter_queryset(RecordPage.objects.visible_to(request.user), selection)
         .select_related("content_type")
         .prefetch_related("organisations")
         .order_by("-publication_date", "title")

@@ -11,6 +11,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 from portal import admin_scope, audit, files_hooks  # noqa: F401
 from portal.models import AuditEntry, Jurisdiction, Language, Organisation, RecordPage, Sector, Topic
 from portal.models.sharing import sharing_of, stored_sharing
+from portal.search_views import serve_record_indexes
 
 
 class TermViewSet(SnippetViewSet):
@@ -57,6 +58,10 @@ class TaxonomyGroup(SnippetViewSetGroup):
 
 
 register_snippet(TaxonomyGroup)
+
+# Record index pages are served with filters and facets by the search pipeline, inside
+# Wagtail's own view restrictions (hooks of a lower order wrap those of a higher one).
+hooks.register("on_serve_page", serve_record_indexes, order=10)
 
 
 # -- Records: sharing changes are audited ----------------------------------------------------------

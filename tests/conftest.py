@@ -32,7 +32,7 @@ def _fresh_cache():
     """Each test starts with an empty cache, so throttling counts do not leak between tests."""
     from django.core.cache import cache
 
-    from portal.facets import TermTable
+    from portal.services.facets import TermTable
 
     cache.clear()
     # Keyed by the change log's newest id, which a rolled-back test can hand out again on SQLite.

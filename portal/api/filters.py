@@ -8,9 +8,10 @@ match records with any of them; different filters must all match.
 
 from rest_framework import serializers
 
-from portal.models import Jurisdiction, Language, Organisation, RecordPage, Sector, Topic
-
-from . import search
+from portal.models import RecordPage
+from portal.models.taxonomy import TERM_FACETS
+from portal.services.facets import filter_queryset
+from portal.services.search import MAX_QUERY_LENGTH, SearchError, matching_ids
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -22,15 +23,6 @@ ORDERINGS = {
     "title": "title",
 }
 ORDERING_CHOICES = [name for key in ORDERINGS for name in (key, f"-{key}")]
-
-#: filter parameter -> (term model, the term's key field, record relation)
-TERM_FILTERS = {
-    "topic": (Topic, "slug", "topics"),
-    "sector": (Sector, "slug", "sectors"),
-    "jurisdiction": (Jurisdiction, "code", "jurisdictions"),
-    "language": (Language, "code", "languages"),
-    "organisation": (Organisation, "slug", "organisations"),
-}
 
 
 def query_data(request, serializer_class):
@@ -69,18 +61,18 @@ class TermFilterParams(serializers.Serializer):
     organisation = _term_list("Publishing organisation slugs.")
 
     def validate(self, attrs):
+        """Every term named exists (one query per filter used); the values stay as written."""
         errors = {}
-        for name, (model, key, _relation) in TERM_FILTERS.items():
+        for name, term in TERM_FACETS.items():
             wanted = attrs.get(name)
             if not wanted:
                 continue
-            found = dict(model.objects.filter(**{f"{key}__in": wanted}).values_list(key, "pk"))
+            found = set(term.model.objects.filter(**{f"{term.key}__in": wanted}).values_list(term.key, flat=True))
             missing = [value for value in wanted if value not in found]
             if missing:
-                label = model._meta.verbose_name
-                errors[name] = [f"There is no {label} with {key} “{value}”." for value in missing]
-            ids = set(found.values())
-            attrs[name] = Topic.descendant_ids(ids) if model is Topic else ids
+                label = term.model._meta.verbose_name
+                errors[name] = [f"There is no {label} with {term.key} “{value}”." for value in missing]
+            attrs[name] = list(dict.fromkeys(wanted))
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -99,7 +91,10 @@ class RecordListParams(TermFilterParams):
         "e.g. 2025-01-31T12:00:00Z). To stay in sync, prefer the change feed (changes/).",
     )
     q = serializers.CharField(
-        required=False, max_length=200, help_text="Full-text query; only matching records are listed."
+        required=False,
+        max_length=MAX_QUERY_LENGTH,
+        error_messages={"max_length": f"Use at most {MAX_QUERY_LENGTH} characters."},
+        help_text="Full-text query; only matching records are listed.",
     )
     ordering = serializers.ChoiceField(
         choices=ORDERING_CHOICES,
@@ -141,15 +136,14 @@ class AllRecordListParams(RecordListParams):
         return value
 
 
+def selections(params):
+    """The facet selections of validated parameters: {facet: [values]} (``portal.services.facets``)."""
+    return {name: params[name] for name in ("kind", *TERM_FACETS) if params.get(name)}
+
+
 def filter_records(records, params):
     """``records`` narrowed by validated parameters (any of the values within one filter, every filter)."""
-    for name, (_model, _key, relation) in TERM_FILTERS.items():
-        ids = params.get(name)
-        if ids:
-            records = records.filter(pk__in=RecordPage.objects.filter(**{f"{relation}__in": ids}).values("pk"))
-    if params.get("kind"):
-        models = [RecordPage.kind_models()[k] for k in params["kind"]]
-        records = records.type(*models)
+    records = filter_queryset(records, selections(params))
     if params.get("published_after"):
         records = records.filter(publication_date__gte=params["published_after"])
     if params.get("published_before"):
@@ -157,7 +151,10 @@ def filter_records(records, params):
     if params.get("modified_since"):
         records = records.filter(modified_at__gte=params["modified_since"])
     if params.get("q"):
-        records = records.filter(pk__in=search.matching_ids(records, params["q"]))
+        try:
+            records = records.filter(pk__in=matching_ids(records, params["q"]))
+        except SearchError as error:
+            raise serializers.ValidationError({"q": [str(error)]}) from error
     return records
 
 

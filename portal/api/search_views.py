@@ -1,4 +1,5 @@
-"""``search/``: the public search over the records the caller may see (``portal/api/search.py``)."""
+"""``search/``: the public search over the records the caller may see, rendering the outcome of
+the search pipeline the web search page renders too (``portal/services/search.py``)."""
 
 from drf_spectacular.utils import extend_schema
 
@@ -6,30 +7,41 @@ from rest_framework import exceptions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from portal.caching import audience_key
 from portal.models import RecordPage
+from portal.services import search
+from portal.services.highlights import query_terms
 
-from . import search
-from .filters import AllRecordListParams, TermFilterParams, filter_records, parse_params
+from . import representations
+from .filters import AllRecordListParams, TermFilterParams, parse_params, selections
 from .http import ConditionalGetMixin, newest_change
 from .loading import Urls
-from .serializers import OrganisationRefSerializer, html_to_text
+from .serializers import OrganisationRefSerializer
 
-MAX_PAGE = 500
+MAX_PAGE = search.MAX_PAGE
 
 
 class SearchParams(TermFilterParams):
-    q = serializers.CharField(max_length=200, help_text="What to search for. Words, or a phrase in double quotes.")
+    q = serializers.CharField(
+        max_length=search.MAX_QUERY_LENGTH,
+        error_messages={"max_length": f"Use at most {search.MAX_QUERY_LENGTH} characters."},
+        help_text=f"What to search for. Words, or a phrase in double quotes; at most {search.MAX_QUERY_LENGTH} "
+        "characters.",
+    )
     kind = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, help_text="framework, finding or lesson."
     )
-    year = serializers.IntegerField(
-        required=False, min_value=1900, max_value=2100, help_text="Publication year, e.g. 2024."
+    year = serializers.ListField(
+        child=serializers.IntegerField(min_value=1900, max_value=2100),
+        required=False,
+        help_text="Publication years, e.g. 2024 (several: any of them).",
     )
     order = serializers.ChoiceField(
-        choices=list(search.ORDERS),
+        choices=[*search.SORTS, *search.SORT_ALIASES],
         required=False,
         default="relevance",
-        help_text="relevance (default), -published (newest first) or published.",
+        help_text="relevance (default), newest, oldest or title; -published and published are "
+        "accepted for newest and oldest.",
     )
     page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
     page_size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
@@ -37,9 +49,12 @@ class SearchParams(TermFilterParams):
     validate_kind = AllRecordListParams.validate_kind
 
     def validate_q(self, value):
-        if not search.query_terms(value):
-            raise serializers.ValidationError("Type at least one word to search for.")
+        if not query_terms(value):
+            raise serializers.ValidationError(search.TYPE_A_WORD)
         return value
+
+    def validate_order(self, value):
+        return search.sort_name(value)
 
 
 class HighlightSerializer(serializers.Serializer):
@@ -63,7 +78,10 @@ class SearchHitSerializer(serializers.Serializer):
 class FacetValueSerializer(serializers.Serializer):
     value = serializers.CharField(help_text="The filter value (slug, code, kind or year).")
     label = serializers.CharField()
-    count = serializers.IntegerField(help_text="Matching records with this value that the caller may see.")
+    count = serializers.IntegerField(
+        help_text="Matching records with this value that the caller may see, with the other facets' "
+        "selections applied but not this facet's own (a topic counts its sub-topics' records too)."
+    )
 
 
 class FacetsSerializer(serializers.Serializer):
@@ -95,8 +113,13 @@ class SearchResultsSerializer(serializers.Serializer):
     suggestions = SuggestionsSerializer()
 
 
-def _hit(record, terms, kind_of, urls):
-    body = html_to_text(str(record.body.render_as_block())) if record.body else ""
+def _bodies(records):
+    """{record id: body as plain text}, from the representations stored when they were published."""
+    return {pk: data.get("body_text", "") for pk, data in representations.read([r.pk for r in records]).items()}
+
+
+def _hit(record, kind_of, urls):
+    highlights = record.highlights
     return {
         "uuid": record.translation_key,
         "kind": kind_of.get(record.content_type_id, ""),
@@ -106,11 +129,7 @@ def _hit(record, terms, kind_of, urls):
         "web_url": urls.web(record.url_path),
         "api_url": urls.record(record.translation_key),
         "organisations": [{"slug": o.slug, "name": o.name, "acronym": o.acronym} for o in record.organisations.all()],
-        "highlights": {
-            "title": search.highlight(record.title, terms, length=1000),
-            "summary": search.highlight(record.summary, terms),
-            "body": search.highlight(body, terms),
-        },
+        "highlights": {"title": highlights.title, "summary": highlights.summary, "body": highlights.body},
     }
 
 
@@ -133,22 +152,25 @@ class SearchViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Search records", parameters=[SearchParams], responses={200: SearchResultsSerializer})
     def list(self, request, *args, **kwargs):
         params = parse_params(request, SearchParams)
-        # The filters narrow what is searched; the query itself goes to the search service.
-        records = filter_records(self.get_queryset(), {k: v for k, v in params.items() if k != "q"})
+        chosen = selections(params)
         if params.get("year"):
-            records = records.filter(publication_date__year=params["year"])
+            chosen["year"] = [str(year) for year in params["year"]]
         page, size = params["page"], params["page_size"]
-        try:
-            outcome = search.search_records(
-                records,
-                params["q"],
-                order=params["order"],
-                offset=(page - 1) * size,
-                limit=size,
-                select=lambda queryset: queryset.prefetch_related("organisations"),
-            )
-        except search.SearchError as error:
-            raise exceptions.ValidationError({"q": [str(error)]}) from error
+        outcome = search.search(
+            self.get_queryset(),
+            params["q"],
+            chosen,
+            params["order"],
+            page,
+            size,
+            cache_as=("search", audience_key(request.user)),
+            bodies=_bodies,
+            completion_limit=5,
+        )
+        if outcome.message:  # the backend could not run this query
+            raise exceptions.ValidationError({"q": [outcome.message]})
+        # Past the last page, the API answers an empty page (the web shows the last one).
+        records = outcome.records if outcome.page.number == page else []
         urls, kind_of = Urls(request), RecordPage.kind_of_content_type()
         url = request.build_absolute_uri()
         more = page * size < outcome.total
@@ -158,16 +180,13 @@ class SearchViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
             "page": page,
             "page_size": size,
             "next": replace_query_param(url, "page", page + 1) if more and page < MAX_PAGE else None,
-            "previous": (
-                None
-                if page == 1
-                else remove_query_param(url, "page")
-                if page == 2
-                else replace_query_param(url, "page", page - 1)
-            ),
-            "results": [_hit(record, outcome.terms, kind_of, urls) for record in outcome.records],
-            "facets": outcome.facets,
+            "previous": _previous(url, page),
+            "results": [_hit(record, kind_of, urls) for record in records],
+            "facets": {
+                name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
+                for name, values in outcome.facets.items()
+            },
             "suggestions": {"spelling": outcome.spelling, "completions": outcome.completions},
         }
-        self.last_modified, self.modified_since = newest_change(outcome.records), False
+        self.last_modified, self.modified_since = newest_change(records), False
         return Response(body)  # in the shape SearchResultsSerializer describes

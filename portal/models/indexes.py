@@ -1,18 +1,21 @@
-"""The listing page of one kind of record, with filters, sorting and paging."""
+"""The listing page of one kind of record."""
 
+from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import models
-from django.template.response import TemplateResponse
 
 from wagtail.admin.panels import FieldPanel
 from wagtail.models import Page
-
-from portal.filters import RecordFilterForm
 
 from .records import RecordPage
 
 
 class RecordIndexPage(Page):
-    """Lists the records of ``listed_kind`` that sit under it. Each kind subclasses this once."""
+    """Lists the records of ``listed_kind`` that sit under it. Each kind subclasses this once.
+
+    Visitors get the list filtered, sorted and paged with facets, by the search pipeline:
+    ``portal.search_views.record_index`` answers these pages (through Wagtail's
+    ``on_serve_page`` hook). ``get_context`` gives the plain list, newest first, for previews."""
 
     intro = models.TextField(
         blank=True,
@@ -33,14 +36,8 @@ class RecordIndexPage(Page):
         model = RecordPage.kind_models()[self.listed_kind]
         return model.objects.child_of(self).visible_to(user).prefetch_related("organisations")
 
-    def serve(self, request, *args, **kwargs):
-        # The same facet machinery as the search page (portal/listing.py), for one kind.
-        from portal import listing
-
-        form = RecordFilterForm(request.GET or None)
-        result = listing.build(
-            request, form, self.listed_records(request.user), scope=f"index:{self.pk}", with_kind=False
-        )
-        context = self.get_context(request, *args, **kwargs)
-        context.update(filter_form=form, listing=result, records=result.page)
-        return TemplateResponse(request, self.get_template(request), context, status=result.status)
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        records = self.listed_records(request.user).order_by("-publication_date", "title", "pk")
+        context["records"] = Paginator(records, settings.PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
+        return context

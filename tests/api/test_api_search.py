@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from portal.services.search import MAX_QUERY_LENGTH
 from tests.factories import FindingFactory, LessonFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +56,12 @@ def test_search_orders_by_date_when_asked(client, searchable):
     oldest_first = ["Multilingual jailbreaks of chat models", "Refusal rates in twelve languages"]
     assert [r["title"] for r in search(client, q="jailbreaks", order="published")["results"]] == oldest_first
     assert [r["title"] for r in search(client, q="jailbreaks", order="-published")["results"]] == oldest_first[::-1]
+    # The sorts' shared names (the web's), beside the API's older ones
+    assert [r["title"] for r in search(client, q="jailbreaks", order="oldest")["results"]] == oldest_first
+    assert [r["title"] for r in search(client, q="jailbreaks", order="newest")["results"]] == oldest_first[::-1]
+    titles = [r["title"] for r in search(client, q="jailbreaks", order="title")["results"]]
+    assert titles == sorted(oldest_first)
+    assert "order" in search(client, status=400, q="jailbreaks", order="sideways")["error"]["parameters"]
 
 
 def test_search_highlights_matches_in_title_and_summary(client, searchable):
@@ -84,8 +91,21 @@ def test_facets_count_matching_visible_records(client, searchable):
     ]
 
 
+def test_a_facets_counts_leave_out_its_own_selection_and_apply_the_others(client, searchable):
+    body = search(client, q="jailbreaks", year=2023)
+    assert body["total"] == 1
+    # Each further year is offered with what it would add; the other facets count the 2023 match.
+    assert body["facets"]["year"] == [
+        {"value": "2024", "label": "2024", "count": 1},
+        {"value": "2023", "label": "2023", "count": 1},
+    ]
+    assert body["facets"]["topic"] == [{"value": "jailbreak", "label": "Jailbreaks", "count": 1}]
+    assert search(client, q="jailbreaks", year=2024)["facets"]["topic"] == []
+
+
 def test_filters_narrow_search_results(client, searchable):
     assert search(client, q="jailbreaks", topic="jailbreak")["total"] == 1
+    assert search(client, q="jailbreaks", year=[2023, 2024])["total"] == 2  # several years: any of them
     assert search(client, q="refund", kind="finding")["total"] == 0
     assert search(client, q="refund", kind="lesson")["total"] == 1
 
@@ -109,9 +129,15 @@ def test_search_pages_through_results(client, searchable):
     assert second["next"] is None and second["previous"]
 
 
-@pytest.mark.parametrize("q", ["", "   ", "!!!", "a" * 201])
+@pytest.mark.parametrize("q", ["", "   ", "!!!", "a" * (MAX_QUERY_LENGTH + 1)])
 def test_a_query_without_words_is_400(client, db, q):
     assert "q" in search(client, status=400, q=q)["error"]["parameters"]
+
+
+def test_a_query_over_the_length_cap_is_400_saying_the_cap(client, db):
+    assert search(client, q="a" * MAX_QUERY_LENGTH)["total"] == 0
+    error = search(client, status=400, q="a" * (MAX_QUERY_LENGTH + 1))["error"]
+    assert error["parameters"]["q"] == [f"Use at most {MAX_QUERY_LENGTH} characters."]
 
 
 @pytest.mark.parametrize("q", ['"unclosed phrase', "AND OR NOT", "title:x", "(*)", "x" * 200, "‮ünïcödé ✓ 测试"])

@@ -117,6 +117,31 @@ def test_pagination_keeps_filters_in_links(client, indexes, settings):
     assert len(client.get("/findings/?topic=t&page=3").context["records"]) == 1
 
 
+def test_index_page_facets_count_what_each_further_value_would_add(client, findings):
+    response = client.get("/findings/?year=2023")
+    facets = {name: {v.value: v.count for v in values} for name, values in response.context["listing"].facets.items()}
+    assert facets["year"] == {"2022": 1, "2023": 1, "2024": 1}  # its own selection left out
+    assert facets["topic"] == {"security": 1, "prompt-injection": 1}  # the year applied
+    assert facets["language"] == {}
+    assert "kind" not in facets  # one kind of record on an index page
+
+
+def test_a_restricted_index_page_asks_for_a_sign_in_before_listing(client, findings, indexes):
+    from wagtail.models import PageViewRestriction
+
+    PageViewRestriction.objects.create(page=indexes["finding"], restriction_type=PageViewRestriction.LOGIN)
+    response = client.get("/findings/?topic=security")
+    assert response.status_code == 302 and "Alpha injection" not in response.content.decode()
+
+
+def test_index_page_preview_lists_the_records_without_filters(findings, indexes):
+    response = indexes["finding"].make_preview_request()
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.index("Beta Tamil") < content.index("Alpha injection") < content.index("Gamma plain")
+    assert "3 findings" in content
+
+
 def test_finding_cannot_be_created_under_a_framework_index(indexes):
     from findings.models import FindingPage
     from frameworks.models import FrameworkIndexPage, FrameworkPage

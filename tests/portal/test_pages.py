@@ -6,7 +6,7 @@ import pytest
 
 from django.core.cache import cache
 
-from portal.facets import TermTable
+from portal.services.facets import TermTable
 from tests.factories import (
     CrossLinkFactory,
     FindingFactory,

@@ -6,7 +6,7 @@ import pytest
 
 from django.core.cache import cache
 
-from portal.facets import TermTable
+from portal.services.facets import TermTable
 from tests.factories import FindingFactory, FrameworkFactory, LessonFactory, SectorFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -174,6 +174,20 @@ def test_odd_query_strings_answer_with_a_page(client, corpus, query_string, stat
     assert b"<h1>Search</h1>" in response.content
 
 
+def test_a_query_over_the_length_cap_gets_a_message_saying_the_cap(client, corpus):
+    from portal.services.search import MAX_QUERY_LENGTH
+
+    assert client.get("/search/", {"q": "x" * MAX_QUERY_LENGTH}).status_code == 200
+    response = client.get("/search/", {"q": "x" * (MAX_QUERY_LENGTH + 1)})
+    assert response.status_code == 400
+    assert f"Use at most {MAX_QUERY_LENGTH} characters." in response.content.decode()
+
+
+def test_search_sorts_by_title_as_index_pages_do(client, corpus):
+    response = client.get("/search/?q=injection&sort=title")
+    assert titles(response) == ["Prompt injection in browsing agents", "Support bot incident"]
+
+
 def test_autocomplete_suggests_titles(client, corpus):
     assert "Prompt injection in browsing agents" in client.get("/search/suggest/?q=prompt").json()["suggestions"]
     assert client.get("/search/suggest/?q=").json() == {"suggestions": []}
@@ -268,17 +282,19 @@ def test_facet_counts_from_the_table_agree_with_the_database(corpus, selections)
     added to the other facets' selections, over the records the visitor may see."""
     from django.contrib.auth.models import AnonymousUser
 
-    from portal import facets
     from portal.models import RecordPage
+    from portal.services.facets import TermTable, filter_queryset
 
     unused = TopicFactory(slug="unused", name="Unused")  # no record: never listed
     visible = RecordPage.objects.visible_to(AnonymousUser())
-    counted = facets.facets(visible, selections)
+    table = TermTable.current()
+    ids = list(visible.values_list("pk", flat=True))
+    counted = table.counts(ids, selections, table.chosen(selections))
     assert counted["kind"], "the corpus gives every facet something to count"
     for name, values in counted.items():
         others = {other: chosen for other, chosen in selections.items() if other != name}
         for value in values:
-            expected = facets.apply(visible, {**others, name: [value.value]}).count()
+            expected = filter_queryset(visible, {**others, name: [value.value]}).count()
             assert value.count == expected, (name, value.value)
             assert value.selected == (value.value in selections.get(name, ()))
         assert unused.slug not in {v.value for v in values}
@@ -298,10 +314,11 @@ def test_facet_counts_from_the_table_agree_with_the_database(corpus, selections)
     ],
 )
 def test_narrowing_matches_by_facets_keeps_what_the_database_keeps(corpus, selections):
-    from portal import facets
     from portal.models import RecordPage
+    from portal.services.facets import TermTable, filter_queryset
 
     everything = list(RecordPage.objects.order_by("-pk").values_list("pk", flat=True))
-    kept = set(facets.apply(RecordPage.objects.all(), selections).values_list("pk", flat=True))
+    kept = set(filter_queryset(RecordPage.objects.all(), selections).values_list("pk", flat=True))
     assert kept or "year" in selections  # (no record of 1999: narrowing to nothing is tested too)
-    assert facets.narrow(everything, selections) == [pk for pk in everything if pk in kept]
+    table = TermTable.current()
+    assert table.narrow(everything, table.chosen(selections)) == [pk for pk in everything if pk in kept]

@@ -37,8 +37,8 @@ def test_pks_leave_out_what_the_database_no_longer_holds(whoosh_backend, records
 
 def test_the_search_service_finds_the_same_keys_through_objects_or_pks(backend, indexed, settings):
     """On our backend the service reads ``pks()``; on the database backend, the objects' keys."""
-    from portal.api.search import matching_ids
     from portal.search.whoosh import WhooshSearchBackend
+    from portal.services.search import matching_ids
 
     if isinstance(backend, WhooshSearchBackend):
         settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "portal.search.whoosh", "PATH": str(backend.path)}}
@@ -50,8 +50,8 @@ def test_the_search_service_finds_the_same_keys_through_objects_or_pks(backend, 
 
 def test_the_search_service_keeps_only_the_given_records_in_rank_and_date_order(backend, indexed, settings):
     """The backend ranks every match; the service keeps the keys of the set it was given."""
-    from portal.api.search import matching_ids
     from portal.search.whoosh import WhooshSearchBackend
+    from portal.services.search import matching_ids
 
     if isinstance(backend, WhooshSearchBackend):
         settings.WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "portal.search.whoosh", "PATH": str(backend.path)}}

@@ -42,8 +42,8 @@ from django.test import Client, override_settings
 from wagtail.documents.models import Document
 from wagtail.models import Collection
 
-from portal.facets import TermTable
 from portal.models import Membership, RecordPage
+from portal.services.facets import TermTable
 from portal.tokens import create_token
 from tests.factories import (
     CrossLinkFactory,
