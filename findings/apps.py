@@ -8,6 +8,7 @@ class FindingsConfig(AppConfig):
     def ready(self):
         # What portal needs to know about this app's kinds, registered with it: portal never
         # imports an app.
-        from . import api
+        from . import api, exchange
 
         api.register()
+        exchange.register()

@@ -4,14 +4,10 @@ from pathlib import Path
 
 import yaml
 
-from django.apps import apps
-
 from portal.exchange import FORMAT
-from portal.exchange.serialize import crosswalk_to_dict, record_to_dict, term_to_dict
-from portal.exchange.validate import TERM_SECTIONS
-from portal.models import TERM_MODELS, RecordPage, Topic
-
-KIND_FOLDERS = {"framework": "frameworks", "finding": "findings", "lesson": "lessons"}
+from portal.exchange import kinds as exchange_kinds
+from portal.exchange.serialize import TAXONOMY_LAYOUT, in_layout, record_to_dict, term_to_dict
+from portal.models import RecordPage, Topic
 
 
 class _Dumper(yaml.SafeDumper):
@@ -48,7 +44,8 @@ def select_records(kinds=None, topics=None, levels=None):
 
 
 def export(outdir, kinds=None, topics=None, levels=None):
-    """Write taxonomy, records and crosswalks under ``outdir``. Returns the files written."""
+    """Write taxonomy, records and the apps' sections (crosswalks) under ``outdir``. Returns the
+    files written."""
     out = Path(outdir)
     written = []
 
@@ -59,24 +56,19 @@ def export(outdir, kinds=None, topics=None, levels=None):
         written.append(path)
 
     taxonomy = {}
-    for section in TERM_SECTIONS:
-        key = "code" if section in ("jurisdictions", "languages") else "slug"
-        terms = TERM_MODELS[section].objects.select_related().order_by(key)
-        taxonomy[section] = [term_to_dict(term, section) for term in terms]
+    for relation in in_layout(TAXONOMY_LAYOUT):
+        terms = relation.model.objects.select_related().order_by(relation.key)
+        taxonomy[relation.relation] = [term_to_dict(term, relation.relation) for term in terms]
     write("taxonomy.yaml", taxonomy)
 
-    records = select_records(kinds, topics, levels)
+    records = select_records(kinds, topics=topics, levels=levels)
     for page in records:
         content = page if page.live or not page.latest_revision_id else page.get_latest_revision_as_object()
-        write(f"{KIND_FOLDERS[page.record_kind]}/{page.slug}.yaml", {"records": [record_to_dict(page, content)]})
+        folder = exchange_kinds.get(page.record_kind).plural
+        write(f"{folder}/{page.slug}.yaml", {"records": [record_to_dict(page, content)]})
 
-    exported = {page.pk for page in records if page.record_kind == "framework"}
-    Crosswalk = apps.get_model("frameworks", "Crosswalk")
-    crosswalks = [
-        crosswalk_to_dict(c)
-        for c in Crosswalk.objects.order_by("slug")
-        if c.source_framework_id in exported and c.target_framework_id in exported
-    ]
-    if crosswalks:
-        write("crosswalks.yaml", {"crosswalks": crosswalks})
+    for name, section in exchange_kinds.sections().items():
+        items = section.export(records)
+        if items:
+            write(f"{name}.yaml", {name: items})
     return written

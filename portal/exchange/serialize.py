@@ -4,60 +4,37 @@
 record read from a file into exactly that form (ISO dates, sorted term lists, empty values
 dropped), so "has this record changed?" is a plain comparison of two dicts, and an export of an
 import is byte-identical to the export it came from.
+
+What each kind adds (its own fields, its provisions) is what the apps registered in ``kinds``;
+what a record's terms are is ``TERM_RELATIONS``.
 """
 
 import datetime
 
-#: Kind-specific fields: file key -> how the value is stored ("text", "date", "lines", "org").
-KIND_FIELDS = {
-    "framework": {
-        "issuing_body": "org",
-        "version": "text",
-        "status": "text",
-        "legal_effect": "text",
-        "effective_date": "date",
-        "end_date": "date",
-    },
-    "finding": {
-        "finding_type": "text",
-        "methodology": "text",
-        "evidence_strength": "text",
-        "systems_examined": "lines",
-        "severity": "text",
-        "status": "text",
-        "authors": "lines",
-        "venue": "text",
-        "doi": "text",
-    },
-    "lesson": {
-        "event_date": "date",
-        "event_end_date": "date",
-        "context": "text",
-        "what_happened": "text",
-        "impact": "text",
-        "what_worked": "text",
-        "what_did_not_work": "text",
-        "recommendations": "lines",
-    },
-}
-#: Record relations to taxonomy terms: file key -> (model field, the term's key attribute).
-TERM_FIELDS = {
-    "organisations": "slug",
-    "topics": "slug",
-    "sectors": "slug",
-    "jurisdictions": "code",
-    "languages": "code",
-}
-PROVISION_KEYS = ("level", "type", "code", "title", "text")
+from portal.exchange import kinds
+from portal.models import TERM_RELATIONS, TERMS_BY_RELATION, RecordPage, SharingLevel
+
+#: Where the term relations sit in the files (docs/data-format.md): the sections of a taxonomy
+#: file, which is also the order the import checks, reports and writes terms in (organisations
+#: after the jurisdictions they name), and the term lists of a record. What each relation is
+#: (model, key) is TERM_RELATIONS'; a relation missing here would come last.
+TAXONOMY_LAYOUT = ("topics", "sectors", "jurisdictions", "organisations", "languages")
+RECORD_LAYOUT = ("organisations", "topics", "sectors", "jurisdictions", "languages")
+#: Lists whose order means nothing: sorted, without repeats, in the canonical form.
+UNORDERED_LISTS = {relation.relation for relation in TERM_RELATIONS} | {"tags", "people"}
+
+
+def in_layout(layout):
+    """The term relations (``TermRelation``) in the order of ``layout``."""
+    position = {name: i for i, name in enumerate(layout)}
+    return sorted(TERM_RELATIONS, key=lambda relation: position.get(relation.relation, len(layout)))
 
 
 def with_defaults(kind, fields):
     """A record's kind-specific fields from a file, with model defaults for the ones left out."""
-    from portal.models import RecordPage
-
     model = RecordPage.kind_models()[kind]
     fields = dict(fields or {})
-    for key, kind_of in KIND_FIELDS[kind].items():
+    for key, kind_of in kinds.get(kind).fields.items():
         if fields.get(key) in (None, "") and kind_of == "text":
             fields[key] = model._meta.get_field(key).get_default()
     return fields
@@ -81,7 +58,7 @@ def normalize(value, key=None):
     if isinstance(value, list):
         items = [normalize(v) for v in value]
         items = [v for v in items if not _empty(v)]
-        if key in TERM_FIELDS or key in ("tags", "people"):
+        if key in UNORDERED_LISTS:
             items = sorted(set(items))
         return items
     if isinstance(value, str):
@@ -105,6 +82,7 @@ def record_to_dict(page, content=None):
     the live page for published records, the latest revision for drafts."""
     content = content or page
     kind = page.record_kind
+    exchange = kinds.get(kind)
     data = {
         "kind": kind,
         "slug": content.slug,
@@ -113,31 +91,29 @@ def record_to_dict(page, content=None):
         "summary": content.summary,
         "body": _body(content),
         "publication_date": content.publication_date,
-        "organisations": [t.slug for t in content.organisations.all()],
-        "topics": [t.slug for t in content.topics.all()],
-        "sectors": [t.slug for t in content.sectors.all()],
-        "jurisdictions": [t.code for t in content.jurisdictions.all()],
-        "languages": [t.code for t in content.languages.all()],
-        "tags": [t.name for t in content.tags.all()],
-        "source_url": content.source_url,
-        "identifiers": [{"scheme": i.scheme, "value": i.value} for i in content.external_ids.all()],
-        "published": bool(page.live),
-        "sharing": sharing_to_dict(content),
-        "links": [_link(link) for link in content.links.all()],
     }
+    for relation in in_layout(RECORD_LAYOUT):
+        data[relation.relation] = [getattr(term, relation.key) for term in getattr(content, relation.relation).all()]
+    data.update(
+        {
+            "tags": [t.name for t in content.tags.all()],
+            "source_url": content.source_url,
+            "identifiers": [{"scheme": i.scheme, "value": i.value} for i in content.external_ids.all()],
+            "published": bool(page.live),
+            "sharing": sharing_to_dict(content),
+            "links": [_link(link) for link in content.links.all()],
+        }
+    )
     fields = {}
-    for key, kind_of in KIND_FIELDS[kind].items():
+    for key, kind_of in exchange.fields.items():
         value = getattr(content, key)
         if kind_of == "lines":
             value = _lines(value)
         elif kind_of == "org":
             value = value.slug if value else None
         fields[key] = value
-    if kind == "framework":
-        fields["provisions"] = [
-            {"level": p.level, "type": p.provision_type, "code": p.code, "title": p.title, "text": p.text}
-            for p in content.provisions.all()
-        ]
+    if exchange.provisions:
+        fields["provisions"] = exchange.provisions.to_file(content)
     data[kind] = fields
     return normalize(data)
 
@@ -153,8 +129,6 @@ def sharing_to_dict(content):
 
 def with_sharing_default(record):
     """A record from a file, with the default sharing level when the file names none."""
-    from portal.models import SharingLevel
-
     sharing = dict(record.get("sharing") or {})
     sharing.setdefault("level", SharingLevel.GREEN)
     return dict(record, sharing=sharing)
@@ -167,13 +141,14 @@ def _link(link):
     return {"type": link.link_type, "target": target, "note": link.note}
 
 
-def term_to_dict(term, kind):
+def term_to_dict(term, relation):
+    """The file form of a term of ``relation`` (e.g. 'topics')."""
     data = {"slug": term.slug, "name": term.name}
-    if kind == "topics":
+    if relation == "topics":
         data["parent"] = term.parent.slug if term.parent_id else None
-    if kind in ("jurisdictions", "languages"):
+    if TERMS_BY_RELATION[relation].key == "code":
         data["code"] = term.code
-    if kind == "organisations":
+    if relation == "organisations":
         data.update(
             acronym=term.acronym,
             website=term.website,
@@ -181,27 +156,3 @@ def term_to_dict(term, kind):
         )
     data["description"] = term.description
     return normalize(data)
-
-
-def crosswalk_to_dict(crosswalk):
-    return normalize(
-        {
-            "slug": crosswalk.slug,
-            "title": crosswalk.title,
-            "source": crosswalk.source_framework.slug,
-            "target": crosswalk.target_framework.slug,
-            "description": crosswalk.description,
-            "source_title": crosswalk.source_title,
-            "source_url": crosswalk.source_url,
-            "mappings": [
-                {
-                    "source": m.source_provision.code,
-                    "target": m.target_provision.code,
-                    "relation": m.relation,
-                    "note": m.note,
-                    "source_ref": m.source,
-                }
-                for m in crosswalk.mappings.all()
-            ],
-        }
-    )

@@ -5,14 +5,9 @@ from django.db import transaction
 
 from wagtail.models import Page, Site
 
+from portal.exchange import kinds
 from portal.models import HomePage, RecordIndexPage
 
-INDEX_TITLES = {"framework": "Frameworks", "finding": "Findings", "lesson": "Lessons"}
-INDEX_INTROS = {
-    "framework": "Laws, standards and voluntary frameworks for governing AI, with their provisions.",
-    "finding": "Results from evaluations, vulnerability research and studies of AI systems.",
-    "lesson": "What organisations learned from deploying and operating AI systems.",
-}
 HOME_INTRO = (
     "<p>A shared library for governments, infrastructure operators and AI providers: governance "
     "frameworks, research findings and operational lessons, linked to each other so that each "
@@ -59,11 +54,13 @@ def ensure_site_structure():
     for kind, model in index_page_models().items():
         index = model.objects.child_of(home).first()
         if index is None:
+            exchange = kinds.registered().get(kind)
+            title = exchange.index_title if exchange and exchange.index_title else None
             index = home.add_child(
                 instance=model(
-                    title=INDEX_TITLES.get(kind, kind.title()),
-                    slug=INDEX_TITLES.get(kind, kind).lower(),
-                    intro=INDEX_INTROS.get(kind, ""),
+                    title=title or kind.title(),
+                    slug=(title or kind).lower(),
+                    intro=exchange.index_intro if exchange else "",
                     show_in_menus=True,
                 )
             )

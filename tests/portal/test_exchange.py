@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from findings.models import FindingPage
+from findings.models import FindingPage, LessonPage
 from frameworks.models import Crosswalk, FrameworkPage
 from portal.models import CrossLink
 
@@ -268,3 +268,76 @@ def test_deeply_nested_and_huge_files_are_refused_with_a_clear_report(db, tmp_pa
     report = err.getvalue()
     assert "deep.yaml" in report and "too deeply nested" in report
     assert "huge.yaml" in report and "refused" in report
+
+
+def test_every_kind_of_record_has_registered_its_file_form(db):
+    from portal.exchange import kinds
+    from portal.models import RecordPage
+
+    assert set(kinds.registered()) == set(RecordPage.kind_models())
+    assert list(kinds.sections()) == ["crosswalks"]
+
+
+def test_the_apps_checks_of_their_own_parts_report_what_is_wrong(db, tmp_path, monkeypatch):
+    """The meaning checks, which the apps register for their kinds and crosswalks, report on their
+    own (without the JSON Schema, which refuses some of these files first)."""
+    from portal.exchange import validate
+
+    run("import_records", str(DEMO))
+    monkeypatch.setattr(validate, "SCHEMA_PATH", tmp_path / "no-schema.json")
+    bad = tmp_path / "parts.yaml"
+    bad.write_text(
+        """format: portal-records/1
+records:
+  - kind: finding
+    slug: points-into-a-finding
+    title: T
+    summary: S
+    publication_date: 2024-01-01
+    links:
+      - {type: cites, target: {kind: finding, slug: ignore-previous-prompt, provision: X 1}}
+    finding: {doi: not-a-doi}
+  - kind: framework
+    slug: issued-by-nobody
+    title: T
+    summary: S
+    publication_date: 2024-01-01
+    framework:
+      issuing_body: nobody
+      effective_date: 2024-05-02
+      end_date: 2024-05-01
+      provisions:
+        - {level: 2, code: A 1, title: Too deep}
+crosswalks:
+  - slug: to-a-missing-provision
+    title: T
+    source: nist-ai-rmf
+    target: eu-ai-act
+    mappings:
+      - {source: NOPE 9, target: Art. 15, relation: related}
+"""
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_records", str(DEMO), str(bad), stdout=io.StringIO(), stderr=err)
+    report = err.getvalue()
+    for message in (
+        "records[0].links[0].target.provision: only frameworks have provisions",
+        "records[0].finding.doi: this is not a DOI (10.xxxx/...)",
+        "records[1].framework.issuing_body: there is no organisation 'nobody'",
+        "records[1].framework.end_date: end date 2024-05-01 is before effective date 2024-05-02",
+        "records[1].framework.provisions[0].level: level 2 cannot follow level 0",
+        "crosswalks[0].mappings[0].source: framework 'nist-ai-rmf' has no provision 'NOPE 9'",
+    ):
+        assert message in report
+
+
+def test_import_shows_its_progress_in_the_progress_bar_of_the_index_rebuild(db):
+    err = io.StringIO()
+    call_command("import_records", str(DEMO), stdout=io.StringIO(), stderr=err, verbosity=1)
+    saved = FindingPage.objects.count() + FrameworkPage.objects.count() + LessonPage.objects.count()
+    assert re.search(rf"^Saving records \[#{{30}}\] {saved}/{saved} 100% ", err.getvalue(), re.M)
+    # Nothing to save, nothing to show.
+    err = io.StringIO()
+    call_command("import_records", str(DEMO), stdout=io.StringIO(), stderr=err, verbosity=1)
+    assert "Saving records" not in err.getvalue()

@@ -3,8 +3,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import audit
+from portal.exchange import kinds as exchange_kinds
 from portal.exchange.exporter import export
 from portal.models import AuditEntry, RecordPage, SharingLevel
+
+
+def known_kinds():
+    """The kinds of record, in the order the apps registered them: framework, finding, lesson."""
+    return [kind for kind in exchange_kinds.registered() if kind in RecordPage.kind_models()]
 
 
 class Command(BaseCommand):
@@ -12,7 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("outdir", help="Folder to write into (created if missing).")
-        parser.add_argument("--kind", action="append", help="Only this kind (framework, finding, lesson); repeatable.")
+        parser.add_argument("--kind", action="append", help=f"Only this kind ({', '.join(known_kinds())}); repeatable.")
         parser.add_argument("--topic", action="append", help="Only records under this topic slug; repeatable.")
         parser.add_argument(
             "--sharing-level",
@@ -25,7 +31,9 @@ class Command(BaseCommand):
         kinds = set(kind or [])
         unknown = kinds - set(RecordPage.kind_models())
         if unknown:
-            raise CommandError(f"Unknown kind: {', '.join(sorted(unknown))}. Use framework, finding or lesson.")
+            known = known_kinds()
+            either = " or ".join(filter(None, [", ".join(known[:-1]), known[-1]]))
+            raise CommandError(f"Unknown kind: {', '.join(sorted(unknown))}. Use {either}.")
         path = Path(outdir)
         if path.exists() and not path.is_dir():
             raise CommandError(f"{outdir} exists and is not a folder.")

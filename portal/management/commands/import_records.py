@@ -1,6 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+import sys
 
-from portal.exchange.importer import Importer, stderr_progress
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+
+from portal.exchange.importer import Importer
 
 
 class Command(BaseCommand):
@@ -15,7 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Check and print what would change; write nothing.")
 
     def handle(self, *args, paths, dry_run, verbosity, **options):
-        importer = Importer(paths, progress=stderr_progress if verbosity >= 1 and not dry_run else None)
+        # The progress of saving records goes to stderr, unstyled (self.stderr colours what it writes
+        # as an error), in the index rebuild's progress bar.
+        progress = OutputWrapper(options.get("stderr") or sys.stderr) if verbosity >= 1 and not dry_run else None
+        importer = Importer(paths, progress=progress)
         problems = importer.check()
         if problems:
             for problem in problems:
