@@ -14,10 +14,11 @@ change feed) and, for staff, the admin's search, choosers, admin API, explorer, 
 and each record's own screens.
 Nothing of a record the visitor may not see may appear, and no count may include it.
 
-Who may see what is worked out here from the table in docs/sharing.md, independently of the
-code under test. The number of examples is fixed (``PORTAL_LEAK_EXAMPLES``, default 3 per search
-backend, besides two written-out worlds) and the run is derandomised, so CI is repeatable;
-raise it locally to search harder. Members, Editors and Publishers of one organisation see the
+Who may see what is worked out from the table in docs/sharing.md, independently of the code
+under test, in ``leak_world.py`` (with the random worlds); the surfaces each visitor renders are
+in ``leak_surfaces.py``. The number of examples is fixed (``PORTAL_LEAK_EXAMPLES``, default 3 per
+search backend, besides two written-out worlds) and the run is derandomised, so CI is
+repeatable; raise it locally to search harder. Members, Editors and Publishers of one organisation see the
 same public surfaces, so Editors and Publishers are checked in the admin only.
 """
 
@@ -26,12 +27,11 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 import wagtail_factories
 from hypothesis import HealthCheck, Phase, example, given, note, settings
-from hypothesis import strategies as st
 
 from django.contrib.auth.models import Group
 from django.core.cache import cache
@@ -49,169 +49,35 @@ from tests.factories import (
     CrossLinkFactory,
     CrosswalkFactory,
     CrosswalkMappingFactory,
-    FindingFactory,
-    FrameworkFactory,
-    LessonFactory,
     OrganisationFactory,
     ProvisionFactory,
     TopicFactory,
+)
+from tests.sharing.leak_surfaces import (
+    admin_record_screens,
+    admin_surfaces,
+    api_surfaces,
+    assert_absent,
+    body,
+    forbidden,
+    public_surfaces,
+    replay_changes,
+)
+from tests.sharing.leak_world import (
+    FACTORIES,
+    NARROWED_AND_WITHDRAWN,
+    SHARED_HIDDEN_TARGETS,
+    VISITORS,
+    could_ever_see,
+    graphs,
+    may_manage,
+    may_see,
 )
 
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("PORTAL_LEAK_EXAMPLES", "3"))
 BACKENDS = {"whoosh": "portal.search.whoosh", "database": "modelsearch.backends.database"}
-
-CLEAR, GREEN, AMBER, STRICT, RED = "TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"
-LEVELS = [CLEAR, GREEN, AMBER, STRICT, RED]
-FACTORIES = {"finding": FindingFactory, "lesson": LessonFactory, "framework": FrameworkFactory}
-LINK_TYPES = ["cites", "addresses", "supports", "related"]
-ORGANISATIONS = ("a", "b")
-
-
-@dataclass(frozen=True)
-class Visitor:
-    name: str
-    organisations: frozenset = frozenset()
-    signed_in: bool = True
-    superuser: bool = False
-    staff: bool = False
-
-
-VISITORS = [
-    Visitor("anonymous", signed_in=False),
-    Visitor("partner"),
-    Visitor("member_a", frozenset("a")),
-    Visitor("member_b", frozenset("b")),
-    Visitor("named"),
-    Visitor("editor_b", frozenset("b"), staff=True),
-    Visitor("publisher_b", frozenset("b"), staff=True),
-    Visitor("superuser", superuser=True, staff=True),
-]
-#: People a TLP:RED record can name.
-NAMEABLE = ["named", "member_a", "editor_b"]
-
-
-@dataclass(frozen=True)
-class Spec:
-    kind: str
-    level: str
-    owner: str | None
-    shared_with: frozenset
-    people: frozenset
-    topic: int
-    #: "live", "draft" (never published) or "unpublished" (published once, then withdrawn)
-    state: str
-    #: a wider level the record was published at before it was narrowed to ``level`` (or None;
-    #: always None for a draft)
-    was: str | None
-
-
-@dataclass
-class Graph:
-    records: list
-    links: list = field(default_factory=list)  # (source, target, type, to a provision?)
-    crosswalks: list = field(default_factory=list)  # (source framework, target framework)
-
-
-def admits(visitor, level, spec):
-    """The sharing table of docs/sharing.md, for one level."""
-    if level == CLEAR or visitor.superuser:
-        return True
-    if not visitor.signed_in:
-        return False
-    if level == GREEN:
-        return True
-    if level in (AMBER, STRICT) and spec.owner in visitor.organisations:
-        return True
-    if level == AMBER and visitor.organisations & spec.shared_with:
-        return True
-    return level == RED and visitor.name in spec.people
-
-
-def may_see(visitor, spec):
-    return spec.state == "live" and admits(visitor, spec.level, spec)
-
-
-def could_ever_see(visitor, spec):
-    """Whether the record was ever visible to the visitor (the change feed may name it as a tombstone)."""
-    if spec.state == "draft":
-        return False
-    return admits(visitor, spec.level, spec) or (spec.was is not None and admits(visitor, spec.was, spec))
-
-
-def may_manage(visitor, spec):
-    """Staff work in the admin on their organisations' records and on records no organisation owns."""
-    return visitor.superuser or (visitor.staff and (spec.owner is None or spec.owner in visitor.organisations))
-
-
-@st.composite
-def record_specs(draw):
-    level = draw(st.sampled_from(LEVELS))
-    state = draw(st.sampled_from(["live", "live", "live", "draft", "unpublished"]))
-    # A draft was never published, so it never had a wider level anyone saw.
-    wider = LEVELS[: LEVELS.index(level)] if state != "draft" else []
-    return Spec(
-        kind=draw(st.sampled_from(sorted(FACTORIES))),
-        level=level,
-        owner=draw(st.sampled_from([None, *ORGANISATIONS])),
-        shared_with=frozenset(draw(st.sets(st.sampled_from(ORGANISATIONS)))),
-        people=frozenset(draw(st.sets(st.sampled_from(NAMEABLE)))),
-        topic=draw(st.integers(0, 1)),
-        state=state,
-        was=draw(st.none() | st.sampled_from(wider)) if wider else None,
-    )
-
-
-@st.composite
-def graphs(draw):
-    records = draw(st.lists(record_specs(), min_size=2, max_size=6))
-    n = len(records)
-    pairs = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1))
-    links = [
-        (a, b, kind, provision)
-        for (a, b), kind, provision in draw(
-            st.lists(st.tuples(pairs, st.sampled_from(LINK_TYPES), st.booleans()), max_size=10)
-        )
-        if a != b
-    ]
-    frameworks = [i for i, spec in enumerate(records) if spec.kind == "framework"]
-    crosswalks = []
-    if len(frameworks) >= 2:
-        crosswalks = draw(st.lists(st.permutations(frameworks).map(lambda p: tuple(p[:2])), max_size=2))
-    return Graph(records, sorted(set(links)), sorted(set(crosswalks)))
-
-
-def _public(kind="finding", **fields):
-    values = dict(kind=kind, level=CLEAR, owner=None, shared_with=frozenset(), people=frozenset(), topic=0)
-    values.update(state="live", was=None)
-    values.update(fields)
-    return Spec(**values)
-
-
-#: Finding 1 of the trust review: two public findings that both cite a TLP:RED finding and address
-#: a provision of a TLP:AMBER+STRICT framework; their "similar records" panels quoted both.
-SHARED_HIDDEN_TARGETS = Graph(
-    records=[
-        _public(),
-        _public(),
-        _public(level=RED, owner="a", people=frozenset({"named"})),
-        _public(kind="framework", level=STRICT, owner="a"),
-    ],
-    links=[(0, 2, "cites", False), (1, 2, "cites", False), (0, 3, "addresses", True), (1, 3, "addresses", True)],
-)
-
-#: Narrowed, unpublished and draft records, linked and crosswalked to public ones.
-NARROWED_AND_WITHDRAWN = Graph(
-    records=[
-        _public(kind="framework"),
-        _public(kind="framework", level=AMBER, owner="a", shared_with=frozenset("b"), was=CLEAR),
-        _public(kind="lesson", level=GREEN, state="unpublished"),
-        _public(level=RED, owner="b", people=frozenset({"editor_b"}), state="draft"),
-    ],
-    links=[(2, 0, "addresses", True), (3, 1, "addresses", True), (3, 0, "cites", False), (0, 1, "related", False)],
-    crosswalks=[(0, 1)],
-)
 
 
 @dataclass
@@ -339,154 +205,6 @@ def build(graph, number, world, indexes):
         )
         crosswalk_markers.append((a, b, title))
     return Built(number, list(graph.records), pages, markers, link_markers, crosswalk_markers, documents, renditions)
-
-
-def body(response):
-    content = b"".join(response.streaming_content) if response.streaming else response.content
-    return content.decode(errors="replace")
-
-
-def forbidden(built, visitor, seen):
-    """The markers that must not appear to ``visitor``; ``seen(spec)`` says which records they may see."""
-    hidden = {i for i, spec in enumerate(built.specs) if not seen(spec)}
-    found = [marker for i in sorted(hidden) for marker in built.markers[i]]
-    found += [note for a, b, note in built.link_markers if a in hidden or b in hidden]
-    found += [title for a, b, title in built.crosswalk_markers if a in hidden or b in hidden]
-    return hidden, found
-
-
-def assert_absent(texts, markers, context):
-    lowered = {url: text.lower() for url, text in texts.items()}
-    for marker in markers:
-        for url, text in lowered.items():
-            assert marker.lower() not in text, f"{context}: {marker!r} leaked on {url}"
-
-
-def public_surfaces(client, built, visitor):
-    """Every public page, feed and API answer for one visitor: {label: text}."""
-    word = built.common_word
-    urls = [
-        "/",
-        "/findings/",
-        "/lessons/",
-        "/frameworks/",
-        "/findings/?topic=topic-zero",
-        "/topics/",
-        "/topics/topic-zero/",
-        "/topics/topic-one/",
-        "/organisations/org-a/",
-        "/organisations/org-b/",
-        f"/search/?q={word}",
-        "/search/?topic=topic-one",
-        f"/search/suggest/?q=Qz{built.number}",
-        "/feeds/findings/",
-        "/feeds/lessons/",
-        "/feeds/topics/topic-zero/",
-        "/sitemap.xml",
-    ]
-    for i, page in enumerate(built.pages):
-        spec = built.specs[i]
-        if not may_see(visitor, spec):
-            continue
-        urls.append(page.url)
-        if spec.kind != "lesson":  # lessons are not cited
-            urls.append(f"/cite/{page.translation_key}.json")
-        if spec.kind == "framework":
-            urls += [page.url + "evidence/", f"/feeds/frameworks/{page.slug}/"]
-            for j, other in enumerate(built.pages):
-                if j != i and built.specs[j].kind == "framework" and may_see(visitor, built.specs[j]):
-                    urls.append(page.url + f"compare/{other.slug}/")
-    responses = {}
-    for url in urls:
-        response = responses[url] = client.get(url)
-        assert response.status_code == 200, (visitor.name, url, response.status_code)
-    return responses
-
-
-API_LISTS = [
-    "/api/v1/records/?page_size=100",
-    "/api/v1/frameworks/?page_size=100",
-    "/api/v1/records/?format=jsonl",
-    "/api/v1/records/?format=csv",
-    "/api/v1/crosswalks/",
-    "/api/v1/topics/topic-zero/",
-    "/api/v1/organisations/",
-]
-
-
-def api_surfaces(client, built, visitor, headers):
-    """Every API answer for one visitor: {url: text}."""
-    urls = [*API_LISTS, f"/api/v1/search/?q={built.common_word}", f"/api/v1/records/?q={built.common_word}"]
-    for i, page in enumerate(built.pages):
-        if may_see(visitor, built.specs[i]):
-            urls.append(f"/api/v1/records/{page.translation_key}/")
-            if built.specs[i].kind == "framework":
-                urls.append(f"/api/v1/frameworks/{page.translation_key}/provisions/")
-    texts = {}
-    for url in urls:
-        response = client.get(url, **headers)
-        assert response.status_code == 200, (visitor.name, url, response.status_code, body(response)[:200])
-        texts[url] = body(response)
-    return texts
-
-
-def replay_changes(client, headers):
-    entries, url = [], "/api/v1/changes/?page_size=25"
-    while url:
-        response = client.get(url, **headers)
-        assert response.status_code == 200, body(response)[:300]
-        page = response.json()
-        entries += page["results"]
-        url = page["next"] if page["has_more"] else None
-    mirror = {}
-    for item in entries:
-        if item["state"] == "present":
-            mirror[item["uuid"]] = item["record"]["title"]
-        else:
-            mirror.pop(item["uuid"], None)
-    return entries, mirror
-
-
-def admin_surfaces(client, built):
-    """The admin screens where another organisation's records could show: {label: (status, text)}."""
-    word = built.common_word
-    index_ids = sorted({page.get_parent().pk for page in built.pages})
-    urls = [
-        f"/admin/pages/search/?q={word}",
-        f"/admin/choose-page/search/?q={word}",
-        f"/admin/api/main/pages/?search={word}&fields=title",
-        f"/admin/provision_chooser/?q=QZ{built.number}",
-        "/admin/reports/site-history/",
-        "/admin/reports/aging-pages/",
-        "/admin/reports/locked/",
-        "/admin/reports/page-types-usage/",
-        "/admin/pages/usage/findings/findingpage/",
-        "/admin/snippets/frameworks/crosswalk/",
-        "/admin/",
-    ]
-    urls += [f"/admin/pages/{pk}/" for pk in index_ids] + [f"/admin/choose-page/{pk}/" for pk in index_ids]
-    texts = {}
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code < 500, (url, response.status_code)
-        texts[url] = body(response)
-    return texts
-
-
-def admin_record_screens(client, page):
-    """A record's own admin screens; for someone who may not work on it, none may show it."""
-    urls = [
-        f"/admin/pages/{page.pk}/",
-        f"/admin/pages/{page.pk}/edit/",
-        f"/admin/pages/{page.pk}/history/",
-        f"/admin/pages/{page.pk}/view_draft/",
-        f"/admin/bulk/wagtailcore/page/unpublish/?id={page.pk}",
-        f"/admin/pages/workflow/preview/{page.pk}/1/",
-        f"/admin/pages/workflow/action/{page.pk}/approve/1/",
-        f"/admin/choose-page/chosen-multiple/?id={page.pk}",
-        f"/admin/api/main/pages/{page.pk}/",
-    ]
-    return {url: body(client.get(url)) for url in urls}
 
 
 def check_visitor(world, built, visitor):
