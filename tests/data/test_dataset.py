@@ -351,3 +351,11 @@ def test_schema_accepts_a_minimal_good_document(validator):
 )
 def test_schema_rejects_bad_documents(validator, change):
     assert list(validator.iter_errors(_mutated(change)))
+
+
+def test_the_datasets_readme_names_only_files_and_folders_that_exist():
+    readme = (CURATED / "README.md").read_text(encoding="utf-8")
+    named = re.findall(r"`((?:data|tests|docs)/[^`*\s]*)`", readme)
+    assert "data/samples/" in named
+    missing = [path for path in named if not (ROOT / path).exists()]
+    assert not missing, f"data/curated/README.md names {missing}, which do not exist"
