@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 
 from wagtail.models import Site
 
-from portal.models import INVERSE_LABELS, CrossLink, RecordPage
+from portal.models import INVERSE_LABELS, CrossLink, LinkType, RecordPage
 
 from . import representations
 
@@ -73,6 +73,8 @@ def _by_record(rows):
 
 
 LINK_COLUMNS = ("link_type", "note", "target_provision__code", "target_provision__title")
+#: How each type of link reads from its source (``CrossLink.label``), without a model per link.
+LABELS = dict(LinkType.choices)
 
 
 def visible_links(ids, user, urls):
@@ -93,7 +95,7 @@ def visible_links(ids, user, urls):
 
     def link(row, backlink):
         link_type, note, code, provision_title, uuid, title, content_type_id = row
-        label, inverse = CrossLink(link_type=link_type).label, INVERSE_LABELS[link_type]
+        label, inverse = LABELS.get(link_type, link_type), INVERSE_LABELS[link_type]
         return {
             "type": link_type,
             "label": inverse if backlink else label,
