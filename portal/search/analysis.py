@@ -11,8 +11,12 @@ character bigrams plus single characters, the approach of Lucene's CJK analyzer.
 those scripts is turned into the same bigrams and matched as a phrase, so "東京都" finds text
 containing "東京都" and not text that merely contains "東京" and "京都" apart.
 
-Both analyzers are Whoosh tokenizers (callables that yield one reused ``Token``), so Whoosh
-calls them while indexing; the query side calls :func:`query_units` instead.
+Indexing takes a value's terms and positions from :func:`text_positions`, which gives the same
+terms as the two tokenizers with a fast path for ASCII text and the tokenizers for the rest; the
+schema's text fields (:mod:`portal.search.schema`) call it. The tokenizers are Whoosh
+``Tokenizer`` classes (callables that yield one reused ``Token``), declared as those fields'
+analyzers, so anything of Whoosh's that analyses a field's text analyses it the same way. The
+query side calls :func:`query_units`.
 """
 
 import re
@@ -194,10 +198,10 @@ class PrefixTokenizer(_PortalTokenizer):
         return [word[:size] for size in range(1, min(len(word), MAX_PREFIX_LENGTH) + 1)]
 
 
-# Indexing: the terms of one field value, computed once per value. Whoosh's own path (a token
-# object per word, handed through its format classes) costs several microseconds a word; these
-# functions give the same terms and positions as the tokenizers above at a fraction of that, with
-# a fast path for ASCII text (no normalisation or folding to do) and the tokenizers for the rest.
+# Indexing: the terms of one field value, computed once per value. Whoosh's own path hands a token
+# object per word through its format classes; these functions give the same terms and positions
+# as the tokenizers above without that, with a fast path for ASCII text (no normalisation or
+# folding to do) and the tokenizers for the rest.
 
 _ASCII_WORD_RE = re.compile(r"[0-9A-Za-z_]+(?:\.[0-9A-Za-z_]+)*")
 

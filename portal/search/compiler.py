@@ -23,23 +23,16 @@ from django.db.models.sql import Query
 from modelsearch.backends.base import BaseSearchQueryCompiler, FilterError, OrderByFieldError
 from modelsearch.query import And, Boost, Fuzzy, MatchAll, Not, Or, Phrase, PlainText
 
-from . import schema
+from . import schema, values
 from .analysis import query_units
-from .columns import ColumnRange
 from .documents import is_multi_valued
+from .filters import ColumnRange
 from .phrases import PhraseQuery
+from .whoosh_internals import Union
 
 #: Query text beyond this many characters is ignored (nobody types more; it bounds the cost).
 MAX_QUERY_LENGTH = 1000
 _NO_VALUE = object()
-
-
-class Union(wq.Or):
-    """Whoosh's ``Or`` that always builds a tree of union matchers. Whoosh's default preloads
-    every match of every part into an array (scoring each one) when a segment holds at most
-    5,000 documents, which makes a top-10 search cost as much as walking all matches."""
-
-    matcher_type = wq.Or.DEFAULT_MATCHER
 
 
 def _or(queries):
@@ -161,7 +154,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
                 # in every document; modelsearch would ignore ``*_ptr_id`` filters, we apply them.
                 if check_only:
                     return None
-                code = schema.pk_code(self.queryset.model)
+                code = values.pk_code(self.queryset.model)
                 return ("q", self._lookup("pk", code, where_node.lookup_name, where_node.rhs, sortable=True))
         return super()._get_filters_from_where_node(where_node, check_only=check_only)
 
@@ -195,7 +188,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         filter_field = field_path[-1]
         path = "__".join([r.field_name for r in field_path[:-1]] + [filter_field.get_attname(model)])
         sortable = len(field_path) == 1 and not is_multi_valued(filter_field, model)
-        query = self._lookup(path, schema.type_code(filter_field, model), lookup, value, sortable)
+        query = self._lookup(path, values.type_code(filter_field, model), lookup, value, sortable)
         return None if query is None else ("q", query)
 
     def _evaluate(self, value, lookup):
@@ -230,28 +223,28 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
             has_value = wq.Every() if path == "pk" else wq.Term("has_value", path)
             return _not(has_value) if value else has_value
         if lookup == "exact":
-            encoded = schema.encode(code, value)
+            encoded = values.encode(code, value)
             return wq.NullQuery if encoded is None else wq.Term(name, encoded)
         if lookup == "in":
-            encoded = {schema.encode(code, v) for v in value} - {None}
+            encoded = {values.encode(code, v) for v in value} - {None}
             return _or([wq.Term(name, v) for v in sorted(encoded)])
         if lookup in ("gt", "gte", "lt", "lte", "range"):
             if lookup == "range":
-                low, high = (schema.encode(code, v) for v in value)
+                low, high = (values.encode(code, v) for v in value)
                 bounds = (low, high, False, False)
             elif lookup in ("gt", "gte"):
-                bounds = (schema.encode(code, value), None, lookup == "gt", False)
+                bounds = (values.encode(code, value), None, lookup == "gt", False)
             else:
-                bounds = (None, schema.encode(code, value), False, lookup == "lt")
+                bounds = (None, values.encode(code, value), False, lookup == "lt")
             low, high, low_excl, high_excl = bounds
             if sortable:
-                low, high = (None if v is None else schema.sort_key(code, v) for v in (low, high))
+                low, high = (None if v is None else values.sort_key(code, v) for v in (low, high))
                 return ColumnRange(schema.sort_field(path), low, high, low_excl, high_excl)
-            if code == schema.STRING:
+            if code == values.STRING:
                 return wq.TermRange(name, low or "=", high, startexcl=low_excl, endexcl=high_excl)
             return wq.NumericRange(name, low, high, startexcl=low_excl, endexcl=high_excl)
-        if lookup in ("startswith", "prefix") and code == schema.STRING:
-            return wq.Prefix(name, schema.encode(code, value))
+        if lookup in ("startswith", "prefix") and code == values.STRING:
+            return wq.Prefix(name, values.encode(code, value))
         return None
 
     def _pk_text(self, value):
@@ -289,7 +282,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         if compiled:
             if self._needs_database(self._leaves):
                 pks = self.queryset.order_by().values_list("pk", flat=True)
-                filters.append(self._lookup("pk", schema.pk_code(model), "in", list(pks), sortable=True))
+                filters.append(self._lookup("pk", values.pk_code(model), "in", list(pks), sortable=True))
             else:
                 filters.append(compiled[1])
         self._filters = _and(filters) if filters else None

@@ -23,7 +23,7 @@ from django.db.models.fields.related import RelatedField
 
 from modelsearch.index import AutocompleteField, FilterField, RelatedFields, SearchField
 
-from . import schema
+from . import schema, values
 from .analysis import VALUE_BREAK
 from .phrases import indexed_pairs
 
@@ -83,7 +83,7 @@ def _plan(model, fields, prefix, top):
         elif isinstance(field, SearchField):
             steps.append(("text", _getter(field, model), schema.text_field(prefix + field.field_name), None))
         elif isinstance(field, FilterField):
-            code = schema.type_code(field, model)
+            code = values.type_code(field, model)
             path = prefix + field.get_attname(model)
             multi = is_multi_valued(field, model)
             sortable = top and not multi
@@ -212,7 +212,7 @@ def _fill(doc, plan, objects):
                     value = getter(obj)
             except (ObjectDoesNotExist, AttributeError, ValueError):
                 value = None
-            encoded = [schema.encode(code, v) for v in _values(value)]
+            encoded = [values.encode(code, v) for v in _values(value)]
             encoded = [v for v in encoded if v is not None]
             if not encoded:
                 continue
@@ -221,7 +221,7 @@ def _fill(doc, plan, objects):
             if path not in has_value:
                 has_value.append(path)
             if sortable:
-                doc[schema.sort_field(path)] = schema.sort_key(code, encoded[0]).hex()
+                doc[schema.sort_field(path)] = values.sort_key(code, encoded[0]).hex()
 
 
 _model_facts = {}
@@ -231,7 +231,7 @@ def _facts(model):
     """(content types, primary key code) of a model, computed once."""
     facts = _model_facts.get(model)
     if facts is None:
-        facts = _model_facts[model] = (schema.content_types(model), schema.pk_code(model))
+        facts = _model_facts[model] = (schema.content_types(model), values.pk_code(model))
     return facts
 
 
@@ -243,7 +243,7 @@ def build_document(obj):
     doc = {
         "doc_id": str(obj.pk),
         "content_type": list(content_types),
-        schema.sort_field("pk"): schema.sort_key(code, schema.encode(code, obj.pk)).hex(),
+        schema.sort_field("pk"): values.sort_key(code, values.encode(code, obj.pk)).hex(),
     }
     _fill(doc, plan_for(model), [obj])
     doc["digest"] = hashlib.blake2b(json.dumps(doc, sort_keys=True).encode(), digest_size=12).hexdigest()
@@ -269,7 +269,7 @@ def to_whoosh(doc, common=frozenset()):
         elif name.startswith("a__"):
             fields[name] = VALUE_BREAK.join(value)
         elif name.startswith("fs__"):
-            fields[name] = schema.VALUE_SEPARATOR.join(value)
+            fields[name] = values.VALUE_SEPARATOR.join(value)
         elif name.startswith(("f", "e")):
             fields[name] = value if len(value) > 1 else value[0]
         else:

@@ -16,16 +16,14 @@ same list, so the query side knows which pairs exist. An index that was never re
 common words and compares positions for every phrase, which is fine while it is small.
 """
 
-from bisect import bisect_left
-from collections import Counter, OrderedDict
-from itertools import accumulate
+from collections import Counter
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching import IntersectionMatcher, Matcher, NullMatcher, ReadTooFar
+from whoosh.matching import FilterMatcher, IntersectionMatcher, NullMatcher
 
 from . import schema
-from .analysis import pair_term, text_positions
+from .analysis import VALUE_BREAK, pair_term, text_positions
+from .whoosh_internals import raw_matcher, seek
 
 #: A word is common when it occurs in at least this fraction of the sampled documents.
 COMMON_FRACTION = 0.01
@@ -44,7 +42,7 @@ def common_words(documents):
         words = set()
         for name, values in document.items():
             if name.startswith("t__"):
-                words.update(text_positions(schema.VALUE_BREAK.join(values)))
+                words.update(text_positions(VALUE_BREAK.join(values)))
         counts.update(words)
     if sampled < MIN_SAMPLE:
         return frozenset()
@@ -120,146 +118,53 @@ class PhraseQuery(wq.Query):
             return ixreader.doc_frequency(schema.pairs_field(self.path), pair)
         return min(ixreader.doc_frequency(schema.text_field(self.path), t) for t in self.terms)
 
+    def _candidates(self, searcher, context):
+        """The intersection of the phrase's pairs and words, or None if one of them is absent."""
+        parts = [wq.Term(schema.pairs_field(self.path), p).matcher(searcher, context) for p in self.pairs()]
+        parts += [wq.Term(schema.text_field(self.path), t).matcher(searcher, context) for t in self.terms]
+        if any(not m.is_active() for m in parts):
+            return None
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = IntersectionMatcher(combined, part)
+        return combined
+
     def matcher(self, searcher, context=None):
         pair = self.exact_pair()
         if pair is not None:
             return wq.Term(schema.pairs_field(self.path), pair, boost=self.boost).matcher(searcher, context)
-        words = [wq.Term(schema.text_field(self.path), t).matcher(searcher, context) for t in self.terms]
-        narrowing = [wq.Term(schema.pairs_field(self.path), p).matcher(searcher, context) for p in self.pairs()]
-        parts = narrowing + words
-        if any(not m.is_active() for m in parts):
+        candidates = self._candidates(searcher, context)
+        if candidates is None:
             return NullMatcher()
-        combined = parts[0]
-        for part in parts[1:]:
-            combined = IntersectionMatcher(combined, part)
-        return VerifiedPhraseMatcher(combined, words, self.boost)
+        # Whoosh hands a query the searcher of one segment at a time.
+        found = consecutive_docs(searcher.reader(), self.path, self.terms, list(candidates.all_ids()))
+        if not found:
+            return NullMatcher()
+        return PhraseMatcher(self._candidates(searcher, context), frozenset(found), boost=self.boost)
 
 
-class VerifiedPhraseMatcher(Matcher):
-    """The documents of ``child`` (an intersection holding the word matchers ``words``) where
-    the words sit on consecutive positions."""
-
-    def __init__(self, child, words, boost=1.0):
-        self.child = child
-        self.words = words
-        self.boost = boost
-        self._find()
-
-    def _consecutive(self):
-        first, *rest = [m.value_as("positions") for m in self.words]
-        later = [set(places) for places in rest]
-        return any(all(start + offset in places for offset, places in enumerate(later, 1)) for start in first)
-
-    def _find(self):
-        child = self.child
-        while child.is_active() and not self._consecutive():
-            child.next()
-
-    def is_active(self):
-        return self.child.is_active()
-
-    def id(self):
-        return self.child.id()
-
-    def next(self):
-        if not self.child.is_active():
-            raise ReadTooFar
-        self.child.next()
-        self._find()
-
-    def skip_to(self, id):
-        if not self.child.is_active():
-            raise ReadTooFar
-        if id > self.child.id():
-            self.child.skip_to(id)
-            self._find()
-
-    def reset(self):
-        self.child.reset()
-        self._find()
-
-    def replace(self, minquality=0):
-        return self if self.is_active() else NullMatcher()
-
-    def all_ids(self):
-        while self.is_active():
-            yield self.id()
-            self.next()
-
-    def supports(self, astype):
-        return False
+class PhraseMatcher(FilterMatcher):
+    """The documents of the intersection of a phrase's words (and pairs) where the words are
+    consecutive, scored as the intersection. Never skips by block quality: the found documents
+    are not in the child's blocks' bounds."""
 
     def supports_block_quality(self):
         return False
 
-    def max_quality(self):
-        return self.child.max_quality() * self.boost
 
-    def weight(self):
-        return self.child.weight() * self.boost
-
-    def score(self):
-        return self.child.score() * self.boost
-
-    def children(self):
-        return [self.child]
-
-
-class BlockCache:
-    """Decoded posting blocks of one segment, the most recently used kept (at most ``size``).
-
-    A phrase reads the word positions of every candidate document, so a phrase with a frequent
-    word decompresses and unpickles most of that word's blocks; the next phrase with the same
-    word finds them here. A segment never changes, so an entry never goes stale."""
-
-    def __init__(self, size=4096):
-        self.size = size
-        self.blocks = OrderedDict()
-
-    def load(self, matcher):
-        """Fill ``matcher``'s current block (its data and document ids) from the cache or disk."""
-        key = matcher._dataoffset
-        entry = self.blocks.get(key)
-        if entry is None:
-            if matcher._data is None:
-                matcher._read_data()
-            entry = self.blocks[key] = (matcher._data, tuple(accumulate(matcher._data[0])))
-            if len(self.blocks) > self.size:
-                self.blocks.popitem(last=False)
-        else:
-            self.blocks.move_to_end(key)
-        matcher._data, matcher._ids = entry
-
-
-def _seek(matcher, target, blocks=None):
-    """Move a raw posting matcher to document ``target``; True if the term is there. On Whoosh's
-    block matcher, skips whole blocks and then bisects the block (its ``skip_to`` steps through
-    the block one posting at a time); ``blocks`` (a :class:`BlockCache`) keeps decoded blocks."""
-    if not isinstance(matcher, W3LeafMatcher):
-        if matcher.is_active() and matcher.id() < target:
-            matcher.skip_to(target)
-        return matcher.is_active() and matcher.id() == target
-    if not matcher.is_active():
-        return False
-    while target > matcher.block_max_id():
-        matcher._next_block()
-        if not matcher.is_active():
-            return False
-    if matcher._ids is None:
-        if blocks is not None:
-            blocks.load(matcher)
-        else:
-            if matcher._data is None:
-                matcher._read_data()
-            matcher._ids = tuple(accumulate(matcher._data[0]))
-    position = bisect_left(matcher._ids, target, matcher._i)
-    matcher._i = position
-    return position < matcher._blocklength and matcher._ids[position] == target
+def consecutive(places):
+    """Whether the position lists ``places`` (one per word of a phrase, in order) hold a run of
+    consecutive positions."""
+    first, *rest = places
+    later = [set(p) for p in rest]
+    return any(all(start + offset in p for offset, p in enumerate(later, 1)) for start in first)
 
 
 def consecutive_docs(reader, path, terms, docs, blocks=None):
-    """The documents of ``docs`` (sorted document numbers of one segment) where ``terms`` sit on
-    consecutive positions of the text field ``path``; ``blocks``: the segment's BlockCache."""
+    """The phrase matcher: the documents of ``docs`` (sorted document numbers of one segment)
+    where ``terms`` sit on consecutive positions of the text field ``path``. Both Whoosh's path
+    (:meth:`PhraseQuery.matcher`) and the ranking engine's call it; ``blocks``: the segment's
+    :class:`~portal.search.whoosh_internals.BlockCache`."""
     fieldname = schema.text_field(path)
     fieldobj = reader.schema[fieldname]
     matchers = []
@@ -267,17 +172,15 @@ def consecutive_docs(reader, path, terms, docs, blocks=None):
         tbytes = fieldobj.to_bytes(term)
         if (fieldname, tbytes) not in reader:
             return []
-        matchers.append(reader._terms.matcher(fieldname, tbytes, fieldobj.format))
+        matchers.append(raw_matcher(reader, fieldname, tbytes))
     found = []
     for doc in docs:
         places = []
         for matcher in matchers:
-            if not _seek(matcher, doc, blocks):
+            if not seek(matcher, doc, blocks):
                 break
             places.append(matcher.value_as("positions"))
         else:
-            first, *rest = places
-            later = [set(p) for p in rest]
-            if any(all(start + offset in p for offset, p in enumerate(later, 1)) for start in first):
+            if consecutive(places):
                 found.append(doc)
     return found

@@ -1,11 +1,13 @@
 """The read side of one index: a view of one committed state, kept per process and thread.
 
 A search needs a page of results in rank order, the exact number of matches, and sometimes facet
-counts or an order by a field. An :class:`IndexView` answers all of them from per-document
-vectors (:mod:`portal.search.vectors`): filters become a presence vector once and are cached for
-the life of the view, text queries are counted and ranked on vectors, and orders by a field walk
-the documents sorted by that column. What the vectors cannot express (fuzzy terms, phrases of
-rarer words, ranges over related fields) is asked of Whoosh, restricted to the same filter.
+counts or an order by a field. An :class:`IndexView` answers them with the ranking engine
+(:mod:`portal.search.vectors`): filters become presence once and are kept for the life of the
+view, text queries are counted and ranked on vectors, orders by a field walk the documents sorted
+by that column, and facets count presence. A text query the engine cannot rank (fuzzy terms, a
+term too frequent in one document for a vector) is matched by Whoosh
+(:meth:`IndexView.whoosh_docs`) and ranked by Whoosh's searcher, within the same filter
+(:class:`LaneSet`; see ``WhooshSearchResults`` in :mod:`portal.search.whoosh`).
 
 A view lives while the index does not change; the next search after a commit (in any process)
 gets a new one (see :meth:`portal.search.storage.IndexStore.view`). The per-segment parts of the
@@ -14,10 +16,13 @@ vectors outlive it: segments never change.
 
 from whoosh.idsets import DocIdSet
 
+from .lru import LRU
 from .vectors import Matches, VectorEngine
 
 #: Facets with more distinct values than this count postings instead of vectors.
 MAX_VECTOR_FACETS = 256
+#: Orders by columns and facet term lists kept per view.
+VIEW_CACHE_SIZE = 64
 
 
 class LaneSet(DocIdSet):
@@ -48,8 +53,8 @@ class IndexView:
         self.common = common
         leaves = [(s.reader(), offset) for s, offset in searcher.leaf_searchers()]
         self.vectors = VectorEngine(searcher, leaves, folder)
-        self._orders = {}
-        self._facets = {}
+        self._orders = LRU(VIEW_CACHE_SIZE)
+        self._facets = LRU(VIEW_CACHE_SIZE)
 
     def whoosh_docs(self, query):
         """The documents of a query part that has no vector form, from Whoosh's matchers."""
@@ -71,6 +76,17 @@ class IndexView:
             presence &= allowed
         return self.vectors.matches(presence)
 
+    def ranked_by_whoosh(self, text, matching, count):
+        """[(document, score)] of the ``count`` best of ``matching`` (:class:`Matches`) for a
+        text query the engine cannot rank, by Whoosh's BM25F searcher asked for every match.
+        Whoosh's search for the top N alone is not exact on bulk-written segments (see
+        docs/search-backend.md, "Ranking"): it can leave out a document whose boosted term has its
+        few postings inlined in the term table."""
+        if not matching.count or count <= 0:
+            return []  # an empty filter would be no filter to Whoosh
+        results = self.searcher.search(text, limit=None, filter=LaneSet(matching), terms=False)
+        return list(results.items())[:count]
+
     def everything(self, allowed=None):
         return self.vectors.matches(allowed if allowed is not None else self.vectors.live())
 
@@ -79,15 +95,15 @@ class IndexView:
     def _order(self, keys):
         """Every live document in the order ``keys`` [(sort column, reverse)], ties in index
         order (a stable sort of the documents)."""
-        key = tuple(keys)
-        docs = self._orders.get(key)
-        if docs is None:
+
+        def build():
             docs = self.everything().docs()
             for column, reverse in reversed(keys):
                 values = self.vectors.column_values(column)
                 docs.sort(key=values.__getitem__, reverse=reverse)
-            self._orders[key] = docs
-        return docs
+            return docs
+
+        return self._orders.get_or_build(tuple(keys), build)
 
     def first_in_order(self, keys, matching, count):
         """The first ``count`` documents of ``matching`` (:class:`Matches`) in the order ``keys``."""
@@ -113,15 +129,16 @@ class IndexView:
 
     def facet_terms(self, fieldname):
         """The distinct terms (bytes) of a filter field."""
-        terms = self._facets.get(fieldname)
-        if terms is None:
+
+        def build():
             found = set()
             for segment in self.vectors.segments:
                 reader = segment.reader
                 if fieldname in reader.indexed_field_names():
                     found.update(reader.schema[fieldname].sortable_terms(reader, fieldname))
-            terms = self._facets[fieldname] = sorted(found)
-        return terms
+            return sorted(found)
+
+        return self._facets.get_or_build(fieldname, build)
 
     def facet_counts(self, fieldname, matching):
         """{indexed value: number of ``matching`` documents holding it} for a filter field."""

@@ -1,4 +1,4 @@
-"""What a model instance becomes in the Whoosh index, and how filter values are encoded.
+"""The Whoosh schema of every index: fields named by role and path, and their field types.
 
 Every index holds the documents of one root model and its subclasses, so the schema is the same
 for every index and never changes: fields are dynamic, named by role and path.
@@ -16,7 +16,8 @@ for every index and never changes: fields are dynamic, named by role and path.
 ``a__<path>``                   word prefixes of an AutocompleteField
 ``e<code>__<path>``             the value of a top-level, single-valued FilterField (one term)
 ``f<code>__<path>``             values of any other FilterField (numbers also as coarser
-                                "trie" terms, for ranges); ``code`` is the value type (below)
+                                "trie" terms, for ranges); ``code`` is the value type
+                                (:mod:`portal.search.values`)
 ``o__<name>``                   a sort key column, for top-level filter fields and ``pk``
 ==============================  ============================================================
 
@@ -28,80 +29,24 @@ Whoosh's token stream; the result is the same as the tokenizers give. ``FORMAT``
 what a document becomes changes, so an index written by an older version is rebuilt, not misread.
 """
 
-import datetime
 import re
-import struct
-from decimal import Decimal
 from functools import lru_cache
 
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, IDLIST, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.system import pack_byte, pack_uint
-from whoosh.util.numeric import to_sortable
 
-from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
-from django.db import models
-from django.utils import timezone
-
-from modelsearch.index import AutocompleteField, FilterField, RelatedFields, SearchField, get_indexed_models
+from modelsearch.index import AutocompleteField, RelatedFields, SearchField, get_indexed_models
 
 from .analysis import VALUE_BREAK, PrefixTokenizer, TextTokenizer, text_positions
+from .values import DATE, DATETIME, FLOAT, INT, STRING, TIME, VALUE_SEPARATOR
+from .whoosh_internals import counted, numeric_terms, positions_value
 
 #: The version of what documents become in the index; bump it when that changes.
 FORMAT = 3
 
-#: Separates the values of a multi-valued string filter field.
-VALUE_SEPARATOR = "\x1f"
-
-INT, FLOAT, DATE, DATETIME, TIME, STRING = "i", "n", "d", "t", "h", "s"
-
-_INT_TYPES = {
-    "AutoField",
-    "BigAutoField",
-    "SmallAutoField",
-    "IntegerField",
-    "BigIntegerField",
-    "SmallIntegerField",
-    "PositiveIntegerField",
-    "PositiveBigIntegerField",
-    "PositiveSmallIntegerField",
-    "BooleanField",
-    "NullBooleanField",
-    "DurationField",
-}
-_TYPE_CODES = {"FloatField": FLOAT, "DecimalField": FLOAT, "DateField": DATE}
-_TYPE_CODES.update({"DateTimeField": DATETIME, "TimeField": TIME})
-_TYPE_CODES.update(dict.fromkeys(_INT_TYPES, INT))
-
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-_NAIVE_EPOCH = datetime.datetime(1970, 1, 1)
-
 
 def _text(value):
     return value if isinstance(value, str) else VALUE_BREAK.join(str(v) for v in value)
-
-
-def _counted(n):
-    """(count, weight, stored count) of a term found ``n`` times in a value. Small counts share
-    one tuple: a rebuild holds every posting's weight in memory until its segment is written."""
-    return _COUNTED[n] if n < len(_COUNTED) else (n, float(n), pack_uint(n))
-
-
-_COUNTED = [(n, float(n), pack_uint(n)) for n in range(256)]
-
-_encoded_positions = {}
-
-
-def _encode_positions(encode, places):
-    # Most words occur once, at one of a few hundred positions: encode each list once.
-    key = places[0] if len(places) == 1 else tuple(places)
-    encoded = _encoded_positions.get(key)
-    if encoded is None:
-        if len(_encoded_positions) > 100_000:
-            _encoded_positions.clear()
-        encoded = _encoded_positions[key] = encode(places)
-    return encoded
 
 
 class PositionsText(TEXT):
@@ -111,9 +56,8 @@ class PositionsText(TEXT):
         super().__init__(analyzer=TextTokenizer(), phrase=True)
 
     def index(self, value, **kwargs):
-        encode = self.format.encode
         return [
-            (term.encode("utf-8"), *_counted(len(places))[:2], _encode_positions(encode, places))
+            (term.encode("utf-8"), *counted(len(places))[:2], positions_value(self, places))
             for term, places in text_positions(_text(value)).items()
         ]
 
@@ -129,7 +73,7 @@ class WordPairs(TEXT):
         counts = {}
         for pair in [value] if isinstance(value, str) else value:
             counts[pair] = counts.get(pair, 0) + 1
-        return [(pair.encode("utf-8"), *_counted(n)) for pair, n in counts.items()]
+        return [(pair.encode("utf-8"), *counted(n)) for pair, n in counts.items()]
 
 
 class Prefixes(TEXT):
@@ -140,7 +84,7 @@ class Prefixes(TEXT):
 
     def index(self, value, **kwargs):
         return [
-            (term.encode("utf-8"), *_counted(len(places)))
+            (term.encode("utf-8"), *counted(len(places)))
             for term, places in text_positions(_text(value), prefix=True).items()
         ]
 
@@ -164,7 +108,7 @@ class Keywords(KEYWORD):
         counts = {}
         for word in self._words.findall(value):
             counts[word] = counts.get(word, 0) + 1
-        return [(word.encode("utf-8"), *_counted(n)) for word, n in counts.items()]
+        return [(word.encode("utf-8"), *counted(n)) for word, n in counts.items()]
 
 
 class Values(IDLIST):
@@ -180,21 +124,14 @@ class Values(IDLIST):
 
 
 class Numbers(NUMERIC):
-    """Whoosh's ``NUMERIC``, with the terms of a number (one per shift, for ranges) computed from
-    one conversion of the value instead of one per term. Anything but plain numbers takes
-    Whoosh's own path."""
+    """Whoosh's ``NUMERIC``, with the terms of plain numbers computed from one conversion of the
+    value instead of one per term. Anything but plain numbers takes Whoosh's own path."""
 
     def index(self, num, **kwargs):
         values = num if isinstance(num, (list, tuple)) else (num,)
         if any(type(value) not in (int, float) for value in values):
             return list(super().index(num, **kwargs))
-        shifts = range(0, self.bits, self.shift_step) if self.shift_step else (0,)
-        pack = self._struct.pack
-        terms = []
-        for value in values:
-            sortable = to_sortable(self.numtype, self.bits, self.signed, self.prepare_number(value))
-            terms.extend((pack_byte(shift) + pack(sortable >> shift), 1, 1.0, b"") for shift in shifts)
-        return terms
+        return numeric_terms(self, values)
 
 
 class PortalSchema(Schema):
@@ -237,91 +174,6 @@ def build_schema():
 SCHEMA = build_schema()
 
 
-# Values
-
-
-def type_code(field, model):
-    """The encoding used for a FilterField's values, from the Django field behind it."""
-    try:
-        internal = field.get_type(model)
-    except (AttributeError, FieldDoesNotExist):
-        internal = "CharField"
-    if internal in ("ForeignKey", "OneToOneField", "ManyToManyField", "TaggableManager"):
-        internal = "AutoField"
-    return _TYPE_CODES.get(internal, STRING)
-
-
-def encode(code, value):
-    """A filter value as the index stores it (a number, or text for strings); None for null."""
-    if value is None:
-        return None
-    if isinstance(value, models.Model):
-        value = value.pk
-    if code == INT:
-        if isinstance(value, datetime.timedelta):
-            return value // datetime.timedelta(microseconds=1)
-        return int(value)
-    if code == FLOAT:
-        return float(value)
-    if code == DATE:
-        if isinstance(value, datetime.datetime):
-            value = value.date()
-        if isinstance(value, str):
-            value = datetime.date.fromisoformat(value)
-        return value.toordinal()
-    if code == DATETIME:
-        if isinstance(value, str):
-            value = datetime.datetime.fromisoformat(value)
-        elif not isinstance(value, datetime.datetime):
-            value = datetime.datetime.combine(value, datetime.time())
-        if settings.USE_TZ:
-            if timezone.is_naive(value):
-                value = timezone.make_aware(value, timezone.get_default_timezone())
-            return (value - _EPOCH) // datetime.timedelta(microseconds=1)
-        if timezone.is_aware(value):
-            value = timezone.make_naive(value, timezone.get_default_timezone())
-        return (value - _NAIVE_EPOCH) // datetime.timedelta(microseconds=1)
-    if code == TIME:
-        if isinstance(value, str):
-            value = datetime.time.fromisoformat(value)
-        return ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
-    return "=" + str(value).replace(VALUE_SEPARATOR, " ")
-
-
-def decode(code, number_or_text, internal_type=None):
-    """The Python value of an indexed filter value (for facet keys)."""
-    if code == STRING:
-        return number_or_text[1:]
-    if code == INT:
-        if internal_type in ("BooleanField", "NullBooleanField"):
-            return bool(number_or_text)
-        return int(number_or_text)
-    if code == FLOAT:
-        return Decimal(str(number_or_text)) if internal_type == "DecimalField" else float(number_or_text)
-    if code == DATE:
-        return datetime.date.fromordinal(int(number_or_text))
-    if code == DATETIME:
-        delta = datetime.timedelta(microseconds=int(number_or_text))
-        return _EPOCH + delta if settings.USE_TZ else _NAIVE_EPOCH + delta
-    micros = int(number_or_text)
-    seconds, micro = divmod(micros, 1_000_000)
-    return datetime.time(seconds // 3600, seconds // 60 % 60, seconds % 60, micro)
-
-
-def sort_key(code, encoded):
-    """Bytes that sort like the value; b"" (no value) sorts first."""
-    if encoded is None:
-        return b""
-    if code == STRING:
-        return b"\x01" + encoded[1:].encode("utf-8")
-    if code == FLOAT:
-        (bits,) = struct.unpack(">q", struct.pack(">d", encoded))
-        if bits < 0:
-            bits ^= 0x7FFFFFFFFFFFFFFF
-        return b"\x01" + struct.pack(">Q", bits + 2**63)
-    return b"\x01" + struct.pack(">Q", max(min(encoded, 2**63 - 1), -(2**63)) + 2**63)
-
-
 # Field names
 
 
@@ -347,10 +199,6 @@ def filter_field(code, path, single=False):
 
 def sort_field(name):
     return f"o__{name}"
-
-
-def pk_code(model):
-    return type_code(FilterField(model._meta.pk.name), model)
 
 
 def content_types(model):

@@ -20,8 +20,7 @@ mid-commit leaves the index at its previous version; the next writer deletes the
 
 A rebuild writes a new generation beside the current one while searches and saves go on; saves
 made meanwhile are queued for both generations, and the new one takes over by one rename of
-CURRENT. It writes with :class:`portal.search.writer.BulkWriter`, in several processes for large
-indexes (:mod:`portal.search.rebuild`).
+CURRENT (:mod:`portal.search.rebuild`).
 
 A generation written by an older version of this backend (another ``schema.FORMAT``) is not
 read: the index starts a new, empty generation and logs that it needs a rebuild.
@@ -41,13 +40,12 @@ from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, LockError
-from whoosh.reading import SegmentReader
 
 from .documents import to_whoosh
-from .phrases import common_words
+from .lru import LRU
 from .reading import IndexView
 from .schema import FORMAT, SCHEMA
-from .writer import BulkLoad
+from .whoosh_internals import merge_segment
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +59,7 @@ STALE_QUEUE_SECONDS = 2.0
 GENERATION_FILE = "PORTAL.json"
 
 _local = threading.local()
-_generation_infos = {}
+_generation_infos = LRU(256)
 
 
 @contextlib.contextmanager
@@ -100,9 +98,7 @@ def tiered_merge(writer, segments):
         if segment.doc_count() > budget:
             continue
         budget -= segment.doc_count()
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
+        merge_segment(writer, segment)
         merged.append(segment)
     return [s for s in segments if s not in merged]
 
@@ -167,13 +163,13 @@ class IndexStore:
                     "Run manage.py rebuild_modelsearch_index.",
                     self.folder,
                 )
-            gen = self._new_generation()
-            _write_atomic(self.current_file, gen)
+            self.point_current_to(self.new_generation())
 
     def _readable(self, gen):
         return self.generation_info(gen).get("format") == FORMAT
 
-    def _new_generation(self):
+    def new_generation(self):
+        """Create the next generation (empty, no common words) and its queue; returns its name."""
         numbers = [int(p.name[1:]) for p in self.folder.glob("g*") if p.name[1:].isdigit()]
         gen = f"g{max(numbers, default=0) + 1}"
         path = self.gen_dir(gen)
@@ -198,7 +194,7 @@ class IndexStore:
             except (OSError, ValueError):
                 return {}
             info["common"] = frozenset(info.get("common", ()))
-            _generation_infos[key] = info
+            _generation_infos.put(key, info)
         return info
 
     def set_generation_info(self, gen, common):
@@ -211,6 +207,14 @@ class IndexStore:
     def current(self):
         self.ensure()
         return self.current_file.read_text().strip()
+
+    def point_current_to(self, gen):
+        """Make ``gen`` the generation that answers searches (one atomic rename)."""
+        _write_atomic(self.current_file, gen)
+
+    def mark_rebuilding(self, gen):
+        """Saves from now on are queued for ``gen`` too (while the rebuild lock is held)."""
+        _write_atomic(self.marker_file, gen)
 
     def open(self, gen):
         return _reading_again(lambda: FileIndex(FileStorage(str(self.gen_dir(gen))), schema=SCHEMA))
@@ -375,97 +379,3 @@ def _reading_again(read, attempts=5):
             if attempt == attempts - 1:
                 raise
             time.sleep(0.01 * (attempt + 1))
-
-
-class Rebuild:
-    """Builds a new generation of an index and swaps it in; see the module docstring.
-
-    Documents come either through :meth:`add` (written in this process) or as segments that
-    worker processes wrote into the generation (:meth:`add_segments`). The common words of the
-    generation are set first: by :meth:`set_common`, or from the first :data:`SAMPLE_SIZE`
-    documents given to :meth:`add`."""
-
-    SAMPLE_SIZE = 2000
-
-    def __init__(self, store, procs=1):
-        self.store = store
-        self.procs = procs
-        self.gen = None
-        self.common = None
-        self.segments = []
-        self.count = 0
-        self._load = None
-        self._pending = []
-        self._lock_fd = None
-
-    def start(self):
-        store = self.store
-        store.ensure()
-        # One rebuild at a time per index: a second one waits for the first.
-        self._lock_fd = os.open(store.folder / "rebuild.lock", os.O_CREAT | os.O_RDWR, 0o644)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        with store.state_lock(exclusive=True):
-            self.gen = store._new_generation()
-            _write_atomic(store.marker_file, self.gen)
-        return self
-
-    def index(self):
-        return self.store.open(self.gen)
-
-    def set_common(self, common):
-        self.common = frozenset(common)
-        self.store.set_generation_info(self.gen, self.common)
-
-    def add(self, documents):
-        for document in documents:
-            self.count += 1
-            if self.common is None:
-                self._pending.append(document)
-                if len(self._pending) >= self.SAMPLE_SIZE:
-                    self._write_pending()
-                continue
-            self._load.add(document)
-
-    def _write_pending(self):
-        if self.common is None:
-            self.set_common(common_words(self._pending))
-        if self._load is None:
-            self._load = BulkLoad(self.index(), self.common)
-        pending, self._pending = self._pending, []
-        for document in pending:
-            self._load.add(document)
-
-    def add_segments(self, segments, count):
-        """Segments written into this generation by other processes, holding ``count`` documents."""
-        self.segments.extend(segments)
-        self.count += count
-
-    def finish(self):
-        store = self.store
-        try:
-            self._write_pending()
-            self.segments.extend(self._load.finish())
-            written = list(self.segments)
-            writer = self.index().writer(timeout=60.0, delay=0.05)
-            writer.commit(mergetype=lambda _writer, existing: existing + written)
-            with store.state_lock(exclusive=True):
-                store.drain(self.gen, 60.0)
-                _write_atomic(store.current_file, self.gen)
-                store.marker_file.unlink(missing_ok=True)
-        finally:
-            self._release()
-        store.clean_generations()
-
-    def abort(self):
-        if self._load is not None:
-            with contextlib.suppress(Exception):
-                self._load.cancel()
-        with self.store.state_lock(exclusive=True):
-            self.store.marker_file.unlink(missing_ok=True)
-        self._release()
-        self.store.clean_generations()
-
-    def _release(self):
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None

@@ -8,10 +8,12 @@ Options (top level or in "OPTIONS"): ``PATH`` (required; created on first use) a
 ``WRITE_TIMEOUT`` (seconds a save waits for Whoosh's write lock before leaving its change in the
 queue for the lock holder to write; default 5). See docs/search-backend.md.
 
-Built like modelsearch's own backends: an index class per root model (``<PATH>/<root model>/``),
-query compilers (:mod:`portal.search.compiler`), a results class, a rebuilder, wired together by
-class attributes on the backend. Constructing the backend only reads settings; indexes are
-opened on first use and their searchers are kept per process and thread.
+Built like modelsearch's own backends: an index class per root model (``<PATH>/<root model>/``,
+on disk as :mod:`portal.search.storage`), query compilers (:mod:`portal.search.compiler`), a
+results class (ranked by :mod:`portal.search.vectors` through :mod:`portal.search.reading`), a
+rebuilder (:mod:`portal.search.rebuild`), wired together by class attributes on the backend.
+Constructing the backend only reads settings; indexes are opened on first use and their
+searchers are kept per process and thread.
 """
 
 import os
@@ -31,12 +33,12 @@ from modelsearch.backends.base import (
 )
 from modelsearch.index import class_is_indexed
 
-from . import schema
+from . import schema, values
 from .compiler import WhooshAutocompleteQueryCompiler, WhooshSearchQueryCompiler
-from .documents import build_document, is_multi_valued, prepare_queryset
-from .reading import LaneSet
-from .rebuild import can_fork, index_in_processes
-from .storage import IndexStore, Rebuild
+from .documents import build_document, is_multi_valued
+from .rebuild.generation import Rebuild
+from .rebuild.rebuilder import WhooshIndexRebuilder
+from .storage import IndexStore
 
 
 class WhooshIndex(BaseIndex):
@@ -77,56 +79,10 @@ class WhooshIndex(BaseIndex):
         return self.store.searcher()
 
 
-class RebuildingIndex(WhooshIndex):
-    """What the rebuilder hands to ``rebuild_modelsearch_index``: additions go to the new generation."""
-
-    def __init__(self, index, rebuild):
-        super().__init__(index.backend, index.model)
-        self.rebuild = rebuild
-
-    def add_items(self, model, items):
-        if class_is_indexed(model):
-            self.rebuild.add(build_document(obj) for obj in items)
-
-
-class WhooshIndexRebuilder:
-    """Builds a fresh generation of an index beside the live one, then swaps it in atomically.
-    Past ``PARALLEL_FROM`` objects the objects are read and written by ``REBUILD_PROCS`` worker
-    processes (see :mod:`portal.search.rebuild`)."""
-
-    PARALLEL_FROM = 5000
-
-    def __init__(self, index):
-        self.index = index
-        self.rebuild = None
-
-    def start(self):
-        self.rebuild = Rebuild(self.index.store, procs=self.index.backend.rebuild_procs).start()
-        return RebuildingIndex(self.index, self.rebuild)
-
-    def indexed_objects(self, model):
-        return prepare_queryset(model.get_indexed_objects())
-
-    def index_in_processes(self, models, chunk_size, out=None, label=""):
-        """Index ``models`` with worker processes, or return None to have them indexed here."""
-        procs = self.rebuild.procs
-        if procs < 2 or not can_fork():
-            return None
-        indexed_models = [model for model in models if class_is_indexed(model)]
-        if sum(self.indexed_objects(model).count() for model in indexed_models) < self.PARALLEL_FROM:
-            return None
-        return index_in_processes(
-            self.rebuild, indexed_models, chunk_size, procs, out=out, label=label, queryset_for=self.indexed_objects
-        )
-
-    def finish(self):
-        self.rebuild.finish()
-
-
 class WhooshSearchResults(BaseSearchResults):
-    """Results: counts, facets, orders by a field and the page of a ranked search from
-    per-document vectors (:mod:`portal.search.reading`, :mod:`portal.search.vectors`), or from
-    Whoosh's top-N search for text the vectors cannot rank."""
+    """Results: counts, facets, orders by a field and the page of a ranked search from the
+    ranking engine (:mod:`portal.search.reading`, :mod:`portal.search.vectors`), or from
+    Whoosh's searcher for text the engine cannot rank."""
 
     supports_facet = True
 
@@ -175,7 +131,7 @@ class WhooshSearchResults(BaseSearchResults):
             scores = {}
             if self._score_field and docs and not isinstance(text, wq.Every):
                 found = searcher.search(text, limit=None, filter=set(docs), terms=False)
-                scores = {doc: score for score, doc in found.top_n}
+                scores = dict(found.items())
             hits = [(doc, scores.get(doc, 0.0)) for doc in docs]
         elif isinstance(text, wq.Every):
             # Everything matches equally: index order.
@@ -183,8 +139,8 @@ class WhooshSearchResults(BaseSearchResults):
         elif matching.ranked:
             hits = matching.top(stop)[self.start :]
         else:
-            results = searcher.search(text, limit=stop, filter=LaneSet(matching), terms=False)
-            hits = [(doc, score) for score, doc in results.top_n][self.start : stop]
+            # Text the engine cannot rank: Whoosh's searcher, within the same matches.
+            hits = view.ranked_by_whoosh(text, matching, stop)[self.start : stop]
         return [(searcher.stored_fields(doc)["doc_id"], float(score or 0.0)) for doc, score in hits]
 
     def _keyed_hits(self):
@@ -243,14 +199,14 @@ class WhooshSearchResults(BaseSearchResults):
         matching = self._matching(view)
         if matching is None or not matching.count:
             return OrderedDict()
-        code = schema.type_code(field, model)
+        code = values.type_code(field, model)
         path = field.get_attname(model)
         name = schema.filter_field(code, path, single=not is_multi_valued(field, model))
         internal = field.get_type(model)
         counts = Counter()
         for raw, count in view.facet_counts(name, matching).items():
             if count:
-                counts[schema.decode(code, raw, internal)] += count
+                counts[values.decode(code, raw, internal)] += count
         missing = view.missing_count(path, matching)
         if missing:
             counts[None] = missing

@@ -8,8 +8,8 @@ import pytest
 from modelsearch.query import Phrase
 
 from portal.models import Topic
-from portal.search.phrases import BlockCache
 from portal.search.rebuild import rebuild_backend
+from portal.search.whoosh_internals import BlockCache
 
 pytestmark = pytest.mark.django_db
 
