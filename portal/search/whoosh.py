@@ -4,9 +4,10 @@ Select it in settings; nothing else refers to it::
 
     WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "portal.search.whoosh", "PATH": "/var/lib/portal/index"}}
 
-Options (top level or in "OPTIONS"): ``PATH`` (required; created on first use) and
+Options (top level or in "OPTIONS"): ``PATH`` (required; created on first use),
 ``WRITE_TIMEOUT`` (seconds a save waits for Whoosh's write lock before leaving its change in the
-queue for the lock holder to write; default 5). See docs/search-backend.md.
+queue for the lock holder to write; default 5) and ``REBUILD_PROCS`` (processes that analyse and
+write documents in a large rebuild; default the number of CPUs). See docs/search-backend.md.
 
 Built like modelsearch's own backends: an index class per root model (``<PATH>/<root model>/``,
 on disk as :mod:`portal.search.storage`), query compilers (:mod:`portal.search.compiler`), a

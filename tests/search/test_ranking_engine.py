@@ -32,7 +32,6 @@ from whoosh import query as wq
 from portal.search.analysis import stem_word
 from portal.search.phrases import PhraseQuery
 from portal.search.rebuild import Rebuild
-from portal.search.rebuild.generation import BulkLoad
 from portal.search.storage import IndexStore
 from portal.search.whoosh_internals import Union
 
@@ -102,10 +101,10 @@ def _assert_same_ranking(engine, whoosh, everything):
 
 def _build(tmp_path, corpus, changes, common, name):
     store = IndexStore(tmp_path / name)
-    rebuild = Rebuild(store).start()
+    # Several segments, and every term gets a stored impact vector, as frequent terms of a large
+    # rebuild do.
+    rebuild = Rebuild(store, segment_postings=40, impact_min_docs=1).start()
     rebuild.set_common(common)
-    # Every term gets a stored impact vector, as frequent terms of a large rebuild do.
-    rebuild._load = BulkLoad(rebuild.index(), rebuild.common, segment_postings=40, impact_min_docs=1)
     rebuild.add(_document(key, fields) for key, fields in enumerate(corpus))
     rebuild.finish()
     ops = []

@@ -33,9 +33,10 @@ class Rebuild:
 
     SAMPLE_SIZE = 2000
 
-    def __init__(self, store, procs=1):
+    def __init__(self, store, procs=1, **bulk_options):
         self.store = store
         self.procs = procs
+        self.bulk_options = bulk_options  # for BulkLoad: segment_postings, impact_min_docs
         self.gen = None
         self.common = None
         self.segments = []
@@ -60,7 +61,7 @@ class Rebuild:
 
     def bulk_load(self):
         """A :class:`BulkLoad` into this generation, with its common words (also in a worker process)."""
-        return BulkLoad(self.index(), self.common)
+        return BulkLoad(self.index(), self.common, **self.bulk_options)
 
     def set_common(self, common):
         self.common = frozenset(common)
@@ -74,6 +75,8 @@ class Rebuild:
                 if len(self._pending) >= self.SAMPLE_SIZE:
                     self._write_pending()
                 continue
+            if self._load is None:
+                self._load = self.bulk_load()
             self._load.add(document)
 
     def _write_pending(self):
