@@ -67,4 +67,3 @@ def remembered(parts, compute):
         value = compute()
         cache.set(key, value, settings.PORTAL_CACHE_SECONDS)
     return value
-
