@@ -189,26 +189,6 @@ def log_moved_records(sender, instance, url_path_before=None, url_path_after=Non
 # Taxonomy terms and tags: records show their names.
 
 
-def _records_showing(term):
-    if isinstance(term, Tag):
-        return RecordPage.objects.filter(tagged_items__tag=term)
-    records = Q(**{f"{_relation(term)}": term})
-    if isinstance(term, Organisation):
-        records |= Q(owning_organisation=term)
-        # A kind may show an organisation of its own (a framework's issuing body).
-        for model in RecordPage.kind_models().values():
-            for field in model._meta.get_fields(include_parents=False):
-                if field.many_to_one and field.related_model is Organisation:
-                    records |= Q(pk__in=model.objects.filter(**{field.name: term}).values("pk"))
-    return RecordPage.objects.filter(records)
-
-
-def _relation(term):
-    return {Topic: "topics", Sector: "sectors", Jurisdiction: "jurisdictions", Language: "languages"}.get(
-        type(term), "organisations"
-    )
-
-
 def _shown(term):
     return tuple(getattr(term, name, None) for name in TERM_SHOWN)
 
@@ -226,13 +206,13 @@ def log_renamed_term(sender, instance, raw=False, created=False, **kwargs):
     if raw or created or sender not in (*TERM_MODELS, Tag):
         return
     if instance.__dict__.pop("_shown_for_changes", None) != _shown(instance):
-        log_live(_records_showing(instance), Action.UPDATED)
+        log_live(RecordPage.objects.showing(instance), Action.UPDATED)
 
 
 @receiver(pre_delete)
 def log_deleted_term(sender, instance, **kwargs):
     if sender in (*TERM_MODELS, Tag):
-        log_live(_records_showing(instance), Action.UPDATED)
+        log_live(RecordPage.objects.showing(instance), Action.UPDATED)
 
 
 # Membership of an organisation decides who sees its AMBER records.

@@ -18,7 +18,6 @@ Not stored, so never stale: the web and API URLs (a site's root URL, a page move
 and backlinks (added per request through the sharing rule).
 """
 
-from django.db.models import Q
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
@@ -26,7 +25,7 @@ from taggit.models import Tag
 from wagtail.signals import page_published
 
 from portal.changes import BOOKKEEPING
-from portal.models import TERMS_BY_MODEL, RecordPage, RecordTag
+from portal.models import TERMS_BY_MODEL, RecordPage
 
 from . import representations
 
@@ -54,27 +53,6 @@ def _shown_fields(model):
     return ("name", "slug") if model is Tag else TERMS_BY_MODEL[model].columns
 
 
-def _records_showing(term):
-    """The records whose representation shows ``term``: by any relation of a record, or of a
-    kind's own row, to the term's model (a term relation, the owning organisation, a framework's
-    issuing body)."""
-    model = type(term)
-    if model is Tag:
-        return [RecordTag.objects.filter(tag=term).values("content_object_id")]
-    found = []
-    shown = Q()
-    for field in RecordPage._meta.get_fields():
-        if field.concrete and field.is_relation and field.related_model is model:
-            shown |= Q(**{field.name: term})
-    if shown:
-        found.append(RecordPage.objects.filter(shown).values("pk"))
-    for kind_model in RecordPage.kind_models().values():
-        for field in kind_model._meta.get_fields(include_parents=False):
-            if field.concrete and field.is_relation and field.related_model is model:
-                found.append(kind_model.objects.filter(**{field.name: term}).values("pk"))
-    return found
-
-
 def _is_term(sender):
     return sender is Tag or sender in TERMS_BY_MODEL
 
@@ -94,12 +72,10 @@ def remember_shown_term(sender, instance, raw=False, **kwargs):
 def forget_records_showing_renamed_term(sender, instance, created=False, **kwargs):
     if _is_term(sender) and not created:
         if instance.__dict__.pop("_shown_for_representations", None) != _shown(instance):
-            for records in _records_showing(instance):
-                representations.forget(records)
+            representations.forget(RecordPage.objects.showing(instance).values("pk"))
 
 
 @receiver(pre_delete)
 def forget_records_showing_deleted_term(sender, instance, **kwargs):
     if _is_term(sender):
-        for records in _records_showing(instance):
-            representations.forget(records)
+        representations.forget(RecordPage.objects.showing(instance).values("pk"))

@@ -4,10 +4,12 @@ from django.apps import apps
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from taggit.models import Tag
 from wagtail.models import PageManager
 from wagtail.query import PageQuerySet
 
 from .sharing import Membership, audience
+from .taxonomy import TERMS_BY_MODEL, Organisation
 
 
 def kind_models():
@@ -63,6 +65,23 @@ class RecordQuerySet(PageQuerySet):
             Q(pk__in=self.model.objects.manageable_by(user).values("pk"))
             | Q(pk__in=self.model.objects.visible_to(user).values("pk"))
         )
+
+    def showing(self, term):
+        """The records that show ``term`` on their page and in the API: a taxonomy term through
+        its relation (``TERM_RELATIONS``), an organisation also as owner or as a kind's own field
+        (a framework's issuing body), a tag through its tagging. A rename or deletion of ``term``
+        changes what these records show (the change log and the stored API representations)."""
+        if isinstance(term, Tag):
+            return self.filter(tagged_items__tag=term)
+        model = type(term)
+        shown = Q(**{TERMS_BY_MODEL[model].relation: term})
+        if model is Organisation:
+            shown |= Q(owning_organisation=term)
+        for kind_model in kind_models().values():
+            for field in kind_model._meta.get_fields(include_parents=False):
+                if field.many_to_one and field.related_model is model:
+                    shown |= Q(pk__in=kind_model.objects.filter(**{field.name: term}).values("pk"))
+        return self.filter(shown)
 
 
 RecordManager = PageManager.from_queryset(RecordQuerySet)
