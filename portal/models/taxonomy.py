@@ -89,10 +89,24 @@ class Topic(Term):
     @classmethod
     def descendant_ids(cls, topic_ids):
         """The ids of the given topics and of every topic below them (one query for the whole tree)."""
-        children = {}
-        for pk, parent_id in cls.objects.values_list("pk", "parent_id"):
+        ids = set(topic_ids)
+        return cls._subtrees(lambda pk, slug: pk in ids)
+
+    @classmethod
+    def ids_under(cls, slugs):
+        """The ids of the topics with these slugs and of every topic below them (one query)."""
+        slugs = set(slugs)
+        return cls._subtrees(lambda pk, slug: slug in slugs)
+
+    @classmethod
+    def _subtrees(cls, is_root):
+        """The ids of the topics for which ``is_root(pk, slug)`` holds and of every topic below them."""
+        children, stack = {}, []
+        for pk, slug, parent_id in cls.objects.values_list("pk", "slug", "parent_id"):
             children.setdefault(parent_id, []).append(pk)
-        found, stack = set(), list(topic_ids)
+            if is_root(pk, slug):
+                stack.append(pk)
+        found = set()
         while stack:
             pk = stack.pop()
             if pk not in found:

@@ -36,21 +36,6 @@ class FacetValue:
     depth: int = 0  # topics: depth in the tree
 
 
-def topic_ids_under(slugs):
-    """The ids of the topics with these slugs and of every topic below them (one query)."""
-    children, found, stack = {}, set(), []
-    for pk, slug, parent_id in Topic.objects.values_list("pk", "slug", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
-        if slug in slugs:
-            stack.append(pk)
-    while stack:
-        pk = stack.pop()
-        if pk not in found:
-            found.add(pk)
-            stack.extend(children.get(pk, []))
-    return found
-
-
 def constraint(name, values):
     """A filter on RecordPage keeping the records with any of ``values`` for facet ``name``."""
     if name == "kind":
@@ -60,7 +45,7 @@ def constraint(name, values):
         return Q(publication_date__year__in=[int(v) for v in values])
     term = TERM_FACETS[name]
     if name == "topic":
-        having = RecordPage.objects.filter(topics__in=topic_ids_under(set(values)))
+        having = RecordPage.objects.filter(topics__in=Topic.ids_under(set(values)))
     else:
         having = RecordPage.objects.filter(**{f"{term.relation}__{term.key}__in": values})
     return Q(pk__in=having.values("pk"))
@@ -143,7 +128,7 @@ class TermTable:
         ``constraint`` keeps in the database."""
         mask = 0
         if name == "topic":
-            for topic_id in topic_ids_under(set(values)):
+            for topic_id in Topic.ids_under(set(values)):
                 mask |= self.topic_masks.get(topic_id, 0)
             return mask
         found = self.masks[name]
