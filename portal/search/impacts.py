@@ -30,10 +30,10 @@ _side_files = LRU(256)
 
 def impact_vectors(docs, weights, lengths, docbase, doc_count):
     """[(keys, vector)] for one term of a segment, at most 255 keys each; None if a frequency
-    is not a whole number below 256."""
+    is not a positive whole number (a weighted field)."""
     # Whole lists at a time: this runs for every frequent term of a rebuild.
     tfs = [int(tf) for tf in weights]
-    if tfs and (tfs != list(weights) or min(tfs) < 1 or max(tfs) > 255):
+    if tfs and (tfs != list(weights) or min(tfs) < 1):
         return None
     local = [doc - docbase for doc in docs] if docbase else list(docs)
     if lengths is None:

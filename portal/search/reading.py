@@ -4,8 +4,8 @@ A search needs a page of results in rank order, the exact number of matches, and
 counts or an order by a field. An :class:`IndexView` answers them with the ranking engine
 (:mod:`portal.search.vectors`): filters become presence once and are kept for the life of the
 view, text queries are counted and ranked on vectors, orders by a field walk the documents sorted
-by that column, and facets count presence. A text query the engine cannot rank (fuzzy terms, a
-term too frequent in one document for a vector) is matched by Whoosh
+by that column, and facets count presence. A text query the engine cannot rank (fuzzy terms,
+negated text) is matched by Whoosh
 (:meth:`IndexView.whoosh_docs`) and ranked by Whoosh's searcher, within the same filter
 (:class:`LaneSet`; see ``WhooshSearchResults`` in :mod:`portal.search.whoosh`).
 

@@ -145,6 +145,10 @@ class IndexStore:
     def state_lock(self, exclusive=False):
         return flocked(self.folder / "state.lock", exclusive=exclusive)
 
+    def rebuild_lock(self, blocking=True):
+        """Held by a running rebuild for its whole life (one rebuild at a time per index)."""
+        return flocked(self.folder / "rebuild.lock", blocking=blocking)
+
     # Generations
 
     def ensure(self):
@@ -225,7 +229,7 @@ class IndexStore:
             gen = self.marker_file.read_text().strip()
         except FileNotFoundError:
             return None
-        with flocked(self.folder / "rebuild.lock", blocking=False) as free:
+        with self.rebuild_lock(blocking=False) as free:
             if free:
                 return None
         return gen or None

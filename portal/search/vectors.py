@@ -21,8 +21,8 @@ statistics, ties in document order: the same documents in the same order as Whoo
 searcher (``tests/search/test_ranking_engine.py`` holds it to that).
 
 Text queries built of terms, ``Or``, ``And`` and phrases (plain searches, autocomplete, phrases)
-are ranked here; :meth:`VectorEngine.evaluate` returns None for anything else (fuzzy terms, a
-term too frequent in one document for a vector) and the caller asks Whoosh's searcher.
+are ranked here; :meth:`VectorEngine.evaluate` returns None for anything else (fuzzy terms,
+negated text) and the caller asks Whoosh's searcher.
 """
 
 import bisect

@@ -145,3 +145,23 @@ def test_the_engine_ranks_as_whoosh_bm25f_searcher(tmp_path, corpus, changes, co
         _assert_same_ranking(matches.top(n), whoosh, everything)
         # What the backend asks of Whoosh for text the engine cannot rank gives the same.
         _assert_same_ranking(view.ranked_by_whoosh(text, matches, n), whoosh, everything)
+
+
+def test_a_word_repeated_more_than_255_times_in_one_document_is_ranked_by_the_engine(tmp_path):
+    """A term's vector numbers its (frequency, length) pairs, whatever the frequency: one long
+    document that repeats a word does not send every search for that word to Whoosh's searcher,
+    and the engine's ranking is still Whoosh's."""
+    corpus = [{"title": "zorb quix", "body": " ".join(["zorb"] * 300)}]  # bulk-written, with a side file
+    corpus += [{"title": "flam", "body": f"zorb {'trel ' * n}"} for n in range(20)]
+    saved = [(1, {"title": " ".join(["zorb"] * 260), "body": "quix"})]  # in a segment of an ordinary save
+    store = _build(tmp_path, corpus, saved, frozenset(), "repeated")
+    view = store.view()
+    term = stem_word("zorb")
+    text = Union([wq.Term(f"t__{name}", term, boost=b) for name, b in FIELDS.items()])
+
+    matches = view.matches(text)
+    assert matches.ranked
+    everything = list(view.searcher.search(text, limit=None, terms=False).items())
+    assert matches.count == len(everything) == 21
+    for n in (1, 3, 21):
+        _assert_same_ranking(matches.top(n), everything[:n], everything)

@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 
 from portal.models import Topic
 from portal.search.drift import index_drift
+from portal.search.rebuild import Rebuild
 from portal.search.storage import IndexStore
 from portal.search.whoosh import WhooshSearchBackend
 
@@ -135,6 +136,18 @@ def test_store_reports_a_dead_rebuild_as_not_running(tmp_path):
     store.ensure()
     store.marker_file.write_text("g99")
     assert store.live_rebuild() is None
+
+
+@pytest.mark.parametrize("ending", ["finish", "abort"])
+def test_a_rebuild_is_running_until_it_finishes_or_aborts_and_then_leaves_one_generation(tmp_path, ending):
+    store = IndexStore(tmp_path / "idx")
+    rebuild = Rebuild(store).start()
+    assert store.live_rebuild() == rebuild.gen  # saves are queued for it too
+    getattr(rebuild, ending)()
+    assert store.live_rebuild() is None
+    with store.rebuild_lock(blocking=False) as free:
+        assert free  # the next rebuild can start
+    assert [p.name for p in store.folder.iterdir() if p.name.startswith("g")] == [store.current()]
 
 
 def test_a_table_of_contents_replaced_while_opening_is_read_again():

@@ -11,8 +11,6 @@ once, writes the changes queued meanwhile, and points ``CURRENT`` at the new gen
 """
 
 import contextlib
-import fcntl
-import os
 
 from ..documents import to_whoosh
 from ..impacts import IMPACT_MIN_DOCS, ImpactCollector
@@ -40,17 +38,15 @@ class Rebuild:
         self.gen = None
         self.common = None
         self.segments = []
-        self.count = 0
         self._load = None
         self._pending = []
-        self._lock_fd = None
+        self._held = contextlib.ExitStack()
 
     def start(self):
         store = self.store
         store.ensure()
         # One rebuild at a time per index: a second one waits for the first.
-        self._lock_fd = os.open(store.folder / "rebuild.lock", os.O_CREAT | os.O_RDWR, 0o644)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        self._held.enter_context(store.rebuild_lock())
         with store.state_lock(exclusive=True):
             self.gen = store.new_generation()
             store.mark_rebuilding(self.gen)
@@ -69,7 +65,6 @@ class Rebuild:
 
     def add(self, documents):
         for document in documents:
-            self.count += 1
             if self.common is None:
                 self._pending.append(document)
                 if len(self._pending) >= self.SAMPLE_SIZE:
@@ -88,10 +83,9 @@ class Rebuild:
         for document in pending:
             self._load.add(document)
 
-    def add_segments(self, segments, count):
-        """Segments written into this generation by other processes, holding ``count`` documents."""
+    def add_segments(self, segments):
+        """Segments written into this generation by other processes."""
         self.segments.extend(segments)
-        self.count += count
 
     def finish(self):
         store = self.store
@@ -104,7 +98,7 @@ class Rebuild:
                 store.point_current_to(self.gen)
                 store.marker_file.unlink(missing_ok=True)
         finally:
-            self._release()
+            self._held.close()
         store.clean_generations()
 
     def abort(self):
@@ -113,13 +107,8 @@ class Rebuild:
                 self._load.cancel()
         with self.store.state_lock(exclusive=True):
             self.store.marker_file.unlink(missing_ok=True)
-        self._release()
+        self._held.close()
         self.store.clean_generations()
-
-    def _release(self):
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
 
 
 class BulkLoad:

@@ -30,9 +30,9 @@ def can_fork():
     return True
 
 
-def pk_ranges(queryset, parts):
-    """Up to ``parts`` (first pk, last pk) ranges holding about the same number of objects."""
-    pks = list(queryset.order_by("pk").values_list("pk", flat=True))
+def pk_ranges(pks, parts):
+    """Up to ``parts`` (first pk, last pk) ranges of the sorted keys ``pks``, holding about the
+    same number of objects."""
     if not pks:
         return []
     size = -(-len(pks) // parts)
@@ -79,9 +79,10 @@ def index_in_processes(rebuild, models, chunk_size, procs, out=None, label="", q
     shares = [[] for _ in range(procs)]
     total = 0
     for model, queryset in querysets:
-        for number, (first, last) in enumerate(pk_ranges(queryset, procs)):
+        pks = list(queryset.order_by("pk").values_list("pk", flat=True))
+        for number, (first, last) in enumerate(pk_ranges(pks, procs)):
             shares[number].append((model, queryset.filter(pk__gte=first, pk__lte=last)))
-        total += queryset.count()
+        total += len(pks)
     shares = [share for share in shares if share]
     name = f"{label}{', '.join(model._meta.label for model in models)}"
     progress = Progress(out, name.ljust(40), total)
@@ -108,7 +109,7 @@ def index_in_processes(rebuild, models, chunk_size, procs, out=None, label="", q
             if kind == "progress":
                 progress.advance(payload[0])
             elif kind == "done":
-                rebuild.add_segments(payload[0], payload[1])
+                rebuild.add_segments(payload[0])
                 indexed += payload[1]
                 running.pop(pid, None)
             else:
