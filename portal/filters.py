@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 
 from portal.models.records import RecordPage
 from portal.models.taxonomy import TERM_RELATIONS
-from portal.services.search import MAX_QUERY_LENGTH, SORTS
+from portal.services.search import BROWSE_SORT, MAX_QUERY_LENGTH, QUERY_TOO_LONG, SORTS
 
 
 def _sort_field(names):
@@ -67,7 +67,7 @@ class RecordFilterForm(forms.Form):
     #: facets this form selects, in the order they are shown
     facet_fields = (*(term.facet for term in TERM_RELATIONS), "year")
     #: the sort when none is asked for
-    default_sort = "newest"
+    default_sort = BROWSE_SORT
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,7 +109,7 @@ class SearchForm(RecordFilterForm):
         required=False,
         max_length=MAX_QUERY_LENGTH,
         label="Search",
-        error_messages={"max_length": f"Use at most {MAX_QUERY_LENGTH} characters."},
+        error_messages={"max_length": QUERY_TOO_LONG},
     )
     kind = forms.MultipleChoiceField(
         required=False,

@@ -9,6 +9,7 @@ from portal.filters import paginate
 from portal.models import TERM_MODELS, RecordPage, Topic
 from portal.models.taxonomy import TERMS_BY_RELATION
 from portal.services.facets import filter_queryset
+from portal.services.search import BROWSE_SORT, SORTS
 
 
 def _term_model(kind):
@@ -75,7 +76,7 @@ def term_detail(request, kind, slug):
         filter_queryset(RecordPage.objects.visible_to(request.user), selection)
         .select_related("content_type")
         .prefetch_related("organisations")
-        .order_by("-publication_date", "title")
+        .order_by(*SORTS[BROWSE_SORT].fields, "pk")
     )
     context = {
         "term": term,

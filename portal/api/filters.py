@@ -11,7 +11,7 @@ from rest_framework import serializers
 from portal.models import RecordPage
 from portal.models.taxonomy import TERM_FACETS
 from portal.services.facets import filter_queryset
-from portal.services.search import MAX_QUERY_LENGTH, SearchError, matching_ids
+from portal.services.search import MAX_QUERY_LENGTH, QUERY_TOO_LONG, SearchError, matching_ids
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -93,7 +93,7 @@ class RecordListParams(TermFilterParams):
     q = serializers.CharField(
         required=False,
         max_length=MAX_QUERY_LENGTH,
-        error_messages={"max_length": f"Use at most {MAX_QUERY_LENGTH} characters."},
+        error_messages={"max_length": QUERY_TOO_LONG},
         help_text="Full-text query; only matching records are listed.",
     )
     ordering = serializers.ChoiceField(
@@ -137,8 +137,12 @@ class AllRecordListParams(RecordListParams):
 
 
 def selections(params):
-    """The facet selections of validated parameters: {facet: [values]} (``portal.services.facets``)."""
-    return {name: params[name] for name in ("kind", *TERM_FACETS) if params.get(name)}
+    """The facet selections of validated parameters: {facet: [values as in URLs]}
+    (``portal.services.facets``)."""
+    chosen = {name: params[name] for name in ("kind", *TERM_FACETS) if params.get(name)}
+    if params.get("year"):
+        chosen["year"] = [str(year) for year in params["year"]]
+    return chosen
 
 
 def filter_records(records, params):

@@ -13,7 +13,7 @@ from portal.services import search
 from portal.services.highlights import query_terms
 
 from . import representations
-from .filters import AllRecordListParams, TermFilterParams, parse_params, selections
+from .filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AllRecordListParams, TermFilterParams, parse_params, selections
 from .http import ConditionalGetMixin, newest_change
 from .loading import Urls
 from .serializers import OrganisationRefSerializer
@@ -24,7 +24,7 @@ MAX_PAGE = search.MAX_PAGE
 class SearchParams(TermFilterParams):
     q = serializers.CharField(
         max_length=search.MAX_QUERY_LENGTH,
-        error_messages={"max_length": f"Use at most {search.MAX_QUERY_LENGTH} characters."},
+        error_messages={"max_length": search.QUERY_TOO_LONG},
         help_text=f"What to search for. Words, or a phrase in double quotes; at most {search.MAX_QUERY_LENGTH} "
         "characters.",
     )
@@ -43,8 +43,20 @@ class SearchParams(TermFilterParams):
         help_text="relevance (default), newest, oldest or title; -published and published are "
         "accepted for newest and oldest.",
     )
-    page = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_PAGE)
-    page_size = serializers.IntegerField(required=False, default=20, min_value=1, max_value=100)
+    page = serializers.IntegerField(
+        required=False,
+        default=1,
+        min_value=1,
+        max_value=MAX_PAGE,
+        help_text=f"Page number, 1 to {MAX_PAGE}; past the last page, an empty page.",
+    )
+    page_size = serializers.IntegerField(
+        required=False,
+        default=DEFAULT_PAGE_SIZE,
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        help_text=f"Results per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).",
+    )
 
     validate_kind = AllRecordListParams.validate_kind
 
@@ -118,11 +130,11 @@ def _bodies(records):
     return {pk: data.get("body_text", "") for pk, data in representations.read([r.pk for r in records]).items()}
 
 
-def _hit(record, kind_of, urls):
+def _hit(record, urls):
     highlights = record.highlights
     return {
         "uuid": record.translation_key,
-        "kind": kind_of.get(record.content_type_id, ""),
+        "kind": record.kind,
         "title": record.title,
         "summary": record.summary,
         "publication_date": record.publication_date,
@@ -152,14 +164,11 @@ class SearchViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
     @extend_schema(summary="Search records", parameters=[SearchParams], responses={200: SearchResultsSerializer})
     def list(self, request, *args, **kwargs):
         params = parse_params(request, SearchParams)
-        chosen = selections(params)
-        if params.get("year"):
-            chosen["year"] = [str(year) for year in params["year"]]
         page, size = params["page"], params["page_size"]
         outcome = search.search(
             self.get_queryset(),
             params["q"],
-            chosen,
+            selections(params),
             params["order"],
             page,
             size,
@@ -171,7 +180,7 @@ class SearchViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
             raise exceptions.ValidationError({"q": [outcome.message]})
         # Past the last page, the API answers an empty page (the web shows the last one).
         records = outcome.records if outcome.page.number == page else []
-        urls, kind_of = Urls(request), RecordPage.kind_of_content_type()
+        urls = Urls(request)
         url = request.build_absolute_uri()
         more = page * size < outcome.total
         body = {
@@ -181,7 +190,7 @@ class SearchViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
             "page_size": size,
             "next": replace_query_param(url, "page", page + 1) if more and page < MAX_PAGE else None,
             "previous": _previous(url, page),
-            "results": [_hit(record, kind_of, urls) for record in records],
+            "results": [_hit(record, urls) for record in records],
             "facets": {
                 name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
                 for name, values in outcome.facets.items()

@@ -22,6 +22,7 @@ records and their audience, e.g. ``("search", audience_key(user))``) they are ke
 import difflib
 import logging
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from django.core.paginator import Paginator
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 #: Longest query accepted, in characters, on every surface (longer: a form error, a 400).
 MAX_QUERY_LENGTH = 500
+QUERY_TOO_LONG = f"Use at most {MAX_QUERY_LENGTH} characters."
 #: Deepest page served (the web shows the last page past it; the API refuses it).
 MAX_PAGE = 500
 #: ids per database query when keeping the visitor's matches (under every database's limit)
@@ -182,16 +184,12 @@ def _chunks(ids):
         yield ids[i : i + CHUNK]
 
 
-#: the columns ``matching_ids`` reads to sort: (pk, publication_date, title)
-_COLUMNS = {"publication_date": 1, "title": 2}
-
-
 def matching_ids(records, query, sort="relevance"):
     """Primary keys of the records in ``records`` that match ``query``, in ``sort`` order.
 
     The backend ranks every record that matches; the database then keeps those in ``records``,
-    in one pass that also reads what they sort by, so a record the caller may not see is dropped
-    before anything counts or shows it, and sorting is the same on every backend."""
+    in one pass that also reads what the sort orders by, so a record the caller may not see is
+    dropped before anything counts or shows it, and sorting is the same on every backend."""
     try:
         results = RecordPage.objects.only("pk").search(query)
         # A backend that can give keys alone (ours: ``pks()``) saves building a model instance
@@ -202,16 +200,15 @@ def matching_ids(records, query, sort="relevance"):
     except Exception as error:  # a backend's parser or connection: never a server error for a query
         logger.exception("Search failed for %r", query)
         raise SearchError("The search could not run this query. Try simpler words.") from error
+    fields = SORTS[sort_name(sort)].fields or ()
     rows = []
     for chunk in _chunks(ranked):
-        rows += records.order_by().filter(pk__in=chunk).values_list("pk", "publication_date", "title")
-    fields = SORTS[sort_name(sort)].fields
-    if fields is None:
+        rows += records.order_by().filter(pk__in=chunk).values_list("pk", *(name.lstrip("-") for name in fields))
+    if not fields:  # relevance: the backend's order
         kept = {row[0] for row in rows}
         return [pk for pk in ranked if pk in kept]
-    for name in reversed(fields):  # stable sorts, the last key first
-        column = _COLUMNS[name.lstrip("-")]
-        rows.sort(key=lambda row: row[column], reverse=name.startswith("-"))
+    for column, name in reversed(list(enumerate(fields, start=1))):  # stable sorts, the last key first
+        rows.sort(key=itemgetter(column), reverse=name.startswith("-"))
     return [row[0] for row in rows]
 
 
