@@ -26,9 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-# bench/web.py reads the corpus and the measuring helpers from here.
-from bench.corpus import ROOT, VERSION, environment, generate, prepare  # noqa: E402, F401
-from bench.serving import fetch, measure, serve  # noqa: E402, F401
+from bench.corpus import ROOT, environment, prepare  # noqa: E402
+from bench.serving import fetch, measure, serve  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
 LISTS = ("records", "frameworks", "findings", "lessons")

@@ -1,6 +1,7 @@
 """The benchmarks' corpus: the curated dataset plus generated records, in a SQLite database.
 
-``prepare`` builds it once in ``var/bench-api/`` (``--rebuild`` makes it again): the curated
+``prepare`` builds it once in ``var/bench-api/`` (``bench/web.py``: ``var/bench-web/``, with the
+Whoosh index; ``--rebuild`` makes it again): the curated
 dataset (``load_demo``), then ``count`` generated records (findings and lessons with terms,
 bodies and links; frameworks with provisions), indexed for search, logged in the change feed and
 with their stored API representations (``manage.py build_representations``, the documented call
@@ -195,13 +196,15 @@ def generate(count, seed=SEED):
             backend.add_bulk(model, list(model.objects.filter(pk__in=ids[i : i + 500])))
 
 
-def prepare(count, rebuild):
-    stamp = WORK / f"corpus-{VERSION}-{count}"
+def prepare(count, rebuild, work=WORK, env=None):
+    """Build the corpus of ``count`` generated records in ``work`` (with ``env``, by default
+    ``environment(work)``), unless a corpus of this version and size is there already."""
+    stamp = work / f"corpus-{VERSION}-{count}"
     if stamp.exists() and not rebuild:
         return
-    shutil.rmtree(WORK, ignore_errors=True)
-    WORK.mkdir(parents=True)
-    env = environment()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = env or environment(work)
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([python, "manage.py", "load_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)

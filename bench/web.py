@@ -1,7 +1,7 @@
 """Benchmark of the web pages (not a test): ``python bench/web.py``.
 
-Uses a SQLite database with the curated dataset plus 10,000 generated records (the generator of
-``bench/api.py``), indexed with the portal's default search backend (Whoosh), kept in
+Uses a SQLite database with the curated dataset plus 10,000 generated records (``bench/corpus.py``,
+as for ``bench/api.py``), indexed with the portal's default search backend (Whoosh), kept in
 ``var/bench-web/`` (``--rebuild`` makes it again). Serves the portal with one gunicorn worker and
 measures, one client request at a time for ``--seconds`` each, requests per second and the
 95th-percentile latency (once as the portal runs, with its cache, and once with caching off) of
@@ -18,7 +18,6 @@ faceted search.
 import argparse
 import datetime
 import re
-import subprocess
 import sys
 from http.client import HTTPConnection
 from pathlib import Path
@@ -26,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import api as corpus  # noqa: E402  (the corpus generator and the measuring helpers)
+from bench import corpus  # noqa: E402
+from bench.serving import fetch, measure, serve  # noqa: E402
 
 WORK = ROOT / "var" / "bench-web"
 DOC = ROOT / "docs" / "performance.md"
@@ -37,19 +37,6 @@ def environment():
     env = corpus.environment(WORK)
     env.update(SEARCH_BACKEND="portal.search.whoosh", SEARCH_INDEX_PATH=str(WORK / "search-index"))
     return env
-
-
-def prepare(count, rebuild):
-    stamp = WORK / f"corpus-{corpus.VERSION}-{count}"
-    if stamp.exists() and not rebuild:
-        return
-    subprocess.run(["rm", "-rf", str(WORK)], check=True)
-    WORK.mkdir(parents=True)
-    env, python = environment(), sys.executable
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([python, "manage.py", "load_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([python, "-c", f"import bench.api as b; b.generate({count})"], cwd=ROOT, env=env, check=True)
-    stamp.touch()
 
 
 CASES = [
@@ -73,11 +60,11 @@ def run(seconds, only="", cache_seconds=None):
         env["PORTAL_CACHE_SECONDS"] = str(cache_seconds)
     rows = []
     cases = [case for case in CASES if only in case[0]]
-    with corpus.serve("portal.wsgi:application", env) as port:
+    with serve("portal.wsgi:application", env) as port:
         connection = HTTPConnection("127.0.0.1", port, timeout=60)
         for label, path, goal in cases:
-            corpus.fetch(connection, path.replace("{n}", "first"))  # fails loudly on anything but 200
-            rps, p95 = corpus.measure(port, path, seconds)
+            fetch(connection, path.replace("{n}", "first"))  # fails loudly on anything but 200
+            rps, p95 = measure(port, path, seconds)
             rows.append((label, path, rps, p95, GOALS[goal]))
             print(f"{label:45} {rps:7.1f} req/s  p95 {p95:6.1f} ms (goal {GOALS[goal]} ms)", flush=True)
     return rows
@@ -123,7 +110,7 @@ def main():
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
     args = parser.parse_args()
-    prepare(args.records, args.rebuild)
+    corpus.prepare(args.records, args.rebuild, WORK, environment())
     cached = run(args.seconds, args.only)
     uncached = run(args.seconds, args.only, cache_seconds=0)
     text = table(cached, uncached, args.seconds, args.records)

@@ -65,13 +65,6 @@ class Urls:
         return None
 
 
-def _by_record(rows):
-    grouped = {}
-    for row in rows:
-        grouped.setdefault(row[0], []).append(row[1:])
-    return grouped
-
-
 LINK_COLUMNS = ("link_type", "note", "target_provision__code", "target_provision__title")
 #: How each type of link reads from its source (``CrossLink.label``), without a model per link.
 LABELS = dict(LinkType.choices)
@@ -81,12 +74,12 @@ def visible_links(ids, user, urls):
     """({record id: [link]}, {record id: [backlink]}): the links of ``ids`` whose other end
     ``user`` may see, through the sharing rule."""
     visible = CrossLink.objects.visible_to(user)
-    outgoing = _by_record(
+    outgoing = representations.by_record(
         visible.filter(source_id__in=ids)
         .order_by("sort_order", "pk")
         .values_list("source_id", *LINK_COLUMNS, "target__translation_key", "target__title", "target__content_type_id")
     )
-    incoming = _by_record(
+    incoming = representations.by_record(
         visible.filter(target_id__in=ids)
         .order_by("source__title", "pk")
         .values_list("target_id", *LINK_COLUMNS, "source__translation_key", "source__title", "source__content_type_id")

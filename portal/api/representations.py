@@ -34,7 +34,8 @@ FORMAT = 1
 BATCH = 200
 
 
-def _by_record(rows):
+def by_record(rows):
+    """{first column: [the rest of each row]} of value rows, in row order."""
     grouped = {}
     for row in rows:
         grouped.setdefault(row[0], []).append(row[1:])
@@ -61,14 +62,14 @@ def _load_parts(ids):
         )
         terms[term.relation] = {
             pk: [dict(zip(term.columns, values, strict=True)) for values in items]
-            for pk, items in _by_record(rows).items()
+            for pk, items in by_record(rows).items()
         }
-    tags = _by_record(
+    tags = by_record(
         RecordTag.objects.filter(content_object_id__in=ids)
         .order_by("tag__name")
         .values_list("content_object_id", "tag__name")
     )
-    identifiers = _by_record(
+    identifiers = by_record(
         ExternalIdentifier.objects.filter(record_id__in=ids)
         .order_by("sort_order", "pk")
         .values_list("record_id", "scheme", "value")
