@@ -12,6 +12,7 @@ from portal import admin_scope, audit, files_hooks  # noqa: F401
 from portal.models import AuditEntry, Jurisdiction, Language, Organisation, RecordPage, Sector, Topic
 from portal.models.sharing import sharing_of, stored_sharing
 from portal.search_views import serve_record_indexes
+from portal.services.page_links import PageLinkMarks
 
 
 class TermViewSet(SnippetViewSet):
@@ -58,6 +59,14 @@ class TaxonomyGroup(SnippetViewSetGroup):
 
 
 register_snippet(TaxonomyGroup)
+
+
+# Links to pages in rich text are rendered as marks that each surface resolves for its reader
+# (``portal.services.page_links``). After Wagtail's own hook, which registers its page links.
+@hooks.register("register_rich_text_features", order=100)
+def page_links_follow_the_sharing_rule(features):
+    features.register_link_type(PageLinkMarks)
+
 
 # Record index pages are served with filters and facets by the search pipeline, inside
 # Wagtail's own view restrictions (hooks of a lower order wrap those of a higher one).

@@ -4,8 +4,9 @@
 (its position in an ordering, its web address, its publication time for Last-Modified).
 ``load_records`` then reads, for the whole batch at once, each record's stored representation
 (``portal.api.representations``: everything that is the same for every caller) and adds what
-belongs to this request: the absolute URLs, and the links and backlinks whose other end the
-caller may see (``CrossLink.objects.visible_to``). A list costs the same number of queries for 1
+belongs to this request: the absolute URLs, the links and backlinks whose other end the
+caller may see (``CrossLink.objects.visible_to``), and the addresses of the pages the bodies link
+to, for those the caller may open (``portal.services.page_links``). A list costs the same number of queries for 1
 or 100 records.
 """
 
@@ -17,6 +18,7 @@ from django.db.models.functions import Coalesce
 from wagtail.models import Site
 
 from portal.models import INVERSE_LABELS, CrossLink, LinkType, RecordPage
+from portal.services import page_links
 
 from . import representations
 
@@ -108,6 +110,21 @@ def visible_links(ids, user, urls):
     return links, backlinks
 
 
+def with_body_links(stored, user, urls):
+    """The stored representations ``stored`` ({record id: data}) with the links to pages in their
+    bodies resolved for ``user``, with absolute addresses (``portal.services.page_links``); one
+    query for the whole batch, none when no body links to a page."""
+    linked = {pk: page_links.linked_ids(data["body_html"]) for pk, data in stored.items()}
+    wanted = set().union(*linked.values())
+    if not wanted:
+        return stored
+    addresses = {page.pk: urls.web(page.url_path) for page in page_links.openable(wanted, user)}
+    return {
+        pk: {**data, "body_html": page_links.resolve(data["body_html"], addresses)} if linked[pk] else data
+        for pk, data in stored.items()
+    }
+
+
 def load_records(pages, request, urls=None):
     """Attach ``page.api`` to each record in ``pages`` for the record serializer: its stored
     representation (``stored``), and this request's ``web_url``, ``api_url``, ``links`` and
@@ -117,8 +134,9 @@ def load_records(pages, request, urls=None):
         return pages
     urls = urls or Urls(request)
     ids = [page.pk for page in pages]
-    stored = representations.read(ids)
-    links, backlinks = visible_links(ids, getattr(request, "user", None), urls)
+    user = getattr(request, "user", None)
+    stored = with_body_links(representations.read(ids), user, urls)
+    links, backlinks = visible_links(ids, user, urls)
     for page in pages:
         pk = page.pk
         page.api = {

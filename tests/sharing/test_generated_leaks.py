@@ -147,6 +147,8 @@ def build(graph, number, world, indexes):
         document.file.save(f"qz{number}r{i}file.pdf", ContentFile(b"%PDF-1.4 leak test\n"), save=False)
         document.save()
         link = f'<a linktype="document" id="{document.pk}">the file</a>'
+        # … and links in its text to every record built before it, whoever may see that one.
+        link += "".join(f', <a linktype="page" id="{earlier.pk}">record {j}</a>' for j, earlier in enumerate(pages))
         # … and shows a picture of its own, served as a rendition by the same rule.
         image = wagtail_factories.ImageFactory(
             title=f"Qz{number}r{i}image", collection=Collection.get_first_root_node()
