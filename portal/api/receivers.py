@@ -12,19 +12,26 @@ every change that makes one stale. Wired in ``portal/apps.py``.
 - **A term or tag a record shows is renamed** (name, slug, code or acronym) **or deleted**: the
   representations of the records that show it (as a term, an owning organisation or a kind's
   own field such as a framework's issuing body) are removed.
+- **A picture or document a record's body shows is changed or deleted** (a new file, a new
+  name): the representations of the records whose body refers to it (Wagtail's reference index)
+  are removed, since the body holds its address.
 - **The shape changes** (a deploy): rows of another ``representations.FORMAT`` are not read.
 
-Not stored, so never stale: the web and API URLs (a site's root URL, a page moved) and the links
-and backlinks (added per request through the sharing rule).
+Not stored, so never stale: the web and API URLs (a site's root URL, a page moved), the links
+and backlinks (added per request through the sharing rule), and the addresses of the pages a
+body links to (stored as marks, resolved per request: ``portal.services.page_links``).
 """
 
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from taggit.models import Tag
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
 from wagtail.signals import page_published
 
 from portal.changes import BOOKKEEPING
+from portal.files import records_using
 from portal.models import TERMS_BY_MODEL, RecordPage
 
 from . import representations
@@ -79,3 +86,22 @@ def forget_records_showing_renamed_term(sender, instance, created=False, **kwarg
 def forget_records_showing_deleted_term(sender, instance, **kwargs):
     if _is_term(sender):
         representations.forget(RecordPage.objects.showing(instance).values("pk"))
+
+
+# Pictures and documents: a body holds their addresses.
+
+
+def _is_file(sender):
+    return sender in (get_image_model(), get_document_model())
+
+
+@receiver(post_save)
+def forget_records_showing_saved_file(sender, instance, created=False, **kwargs):
+    if _is_file(sender) and not created:
+        representations.forget(records_using(instance))
+
+
+@receiver(pre_delete)
+def forget_records_showing_deleted_file(sender, instance, **kwargs):
+    if _is_file(sender):
+        representations.forget(records_using(instance))

@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
+import wagtail_factories
 
 from django.core.management import call_command
 from django.test import Client
@@ -156,6 +157,41 @@ def test_urls_follow_the_site_root_and_the_page_position(client, indexes):
     assert detail(client, finding)["web_url"] == "https://portal.example.org/lessons/moving/"
     listed = Client(HTTP_HOST="localhost").get("/api/v1/records/").json()["results"][0]
     assert listed["api_url"] == f"http://localhost/api/v1/records/{finding.translation_key}/"
+
+
+def test_a_body_link_follows_the_record_it_links_to(client, indexes):
+    """A body links to another record by its address: when that record's address changes (a new
+    slug published, a move) or it leaves, the body is shown as it would be rendered now."""
+    target = publish(FindingFactory(parent=indexes["finding"], live=False, slug="first-address"))
+    source = FindingFactory(parent=indexes["finding"], live=False)
+    source.body = [{"type": "paragraph", "value": f'<p>See <a linktype="page" id="{target.pk}">this</a>.</p>'}]
+    source = publish(source)
+    assert "/findings/first-address/" in detail(client, source)["body_html"]
+
+    target.slug = "second-address"
+    target = publish(target)
+    assert "/findings/second-address/" in detail(client, source)["body_html"]
+    RecordPage.objects.get(pk=target.pk).move(indexes["lesson"], pos="last-child")
+    assert "/lessons/second-address/" in detail(client, source)["body_html"]
+    RecordPage.objects.get(pk=target.pk).delete()
+    assert detail(client, source) == produced_now(client, source)
+
+
+def test_a_figure_follows_its_picture(client, indexes):
+    """A figure shows its picture by the address of a rendition: when the picture's file is
+    replaced (as the admin does: its renditions go too) or the picture is deleted, the body is
+    shown as it would be rendered now."""
+    image = wagtail_factories.ImageFactory()
+    finding = FindingFactory(parent=indexes["finding"], live=False, body=[("figure", {"image": image})])
+    finding = publish(finding)
+    assert "/example.width-800" in detail(client, finding)["body_html"]
+    image.file = wagtail_factories.ImageFactory(file__filename="replacement.jpg").file
+    image.save()
+    image.renditions.all().delete()
+    assert "/replacement.width-800" in detail(client, finding)["body_html"]
+    publish(finding)
+    image.delete()
+    assert detail(client, finding) == produced_now(client, finding)
 
 
 def test_a_representation_of_another_format_is_produced_again(client, indexes, monkeypatch):
