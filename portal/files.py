@@ -27,7 +27,7 @@ from wagtail.permission_policies.collections import CollectionOwnershipPermissio
 from wagtail.permissions import policy_registry
 
 from portal.models import RecordPage
-from portal.models.files import collections_of_member
+from portal.models.files import collection_ids_of_member
 
 #: The admin rights on a file's collection that let staff download it.
 STAFF_ACTIONS = ["change", "choose"]
@@ -79,7 +79,7 @@ class OrganisationCollectionsPolicy(CollectionOwnershipPermissionPolicy):
     group permissions name (the Editors and Publishers groups name the root)."""
 
     def _collections_with_perm(self, user, actions):
-        return super()._collections_with_perm(user, actions) & collections_of_member(user)
+        return super()._collections_with_perm(user, actions).filter(pk__in=collection_ids_of_member(user))
 
     def _check_perm(self, user, actions, collection=None):
         if not super()._check_perm(user, actions, collection=collection):
@@ -88,4 +88,4 @@ class OrganisationCollectionsPolicy(CollectionOwnershipPermissionPolicy):
             return True
         if collection is None:
             return self._collections_with_perm(user, actions).exists()
-        return collections_of_member(user).filter(pk=collection.pk).exists()
+        return collection.pk in collection_ids_of_member(user)

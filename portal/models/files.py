@@ -6,12 +6,13 @@ site is decided by the records that use it, not by its collection.
 """
 
 from django.db import models
+from django.db.models import Q
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from wagtail.models import Collection
 
-from .sharing import Membership
+from .sharing import organisation_ids
 from .taxonomy import Organisation
 
 
@@ -38,17 +39,22 @@ def collection_of(organisation):
     return link.collection
 
 
-def collections_of_member(user):
-    """The collections (and the collections under them) of the organisations ``user`` belongs to."""
-    mine = Collection.objects.filter(
-        pk__in=OrganisationCollection.objects.filter(
-            organisation__in=Membership.objects.filter(user=user).values("organisation")
-        ).values("collection")
-    )
-    within = Collection.objects.none()
-    for collection in mine:
-        within |= Collection.objects.descendant_of(collection, inclusive=True)
-    return within
+_COLLECTION_IDS = "_portal_collection_ids"
+
+
+def collection_ids_of_member(user):
+    """The ids of the collections (and the collections under them) of the organisations ``user``
+    belongs to, read once per user object (a request's user): the admin checks a dozen rights
+    on files per page."""
+    if not hasattr(user, _COLLECTION_IDS):
+        paths = Collection.objects.filter(
+            pk__in=OrganisationCollection.objects.filter(organisation__in=organisation_ids(user)).values("collection")
+        ).values_list("path", flat=True)
+        under = Q(pk__in=[])
+        for path in paths:
+            under |= Q(path__startswith=path)
+        setattr(user, _COLLECTION_IDS, frozenset(Collection.objects.filter(under).values_list("pk", flat=True)))
+    return getattr(user, _COLLECTION_IDS)
 
 
 @receiver(post_save, sender=Organisation)

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from wagtail.admin.forms import WagtailAdminPageForm
 
-from .sharing import Membership, sharing_state, stored_sharing, widenings
+from .sharing import Membership, organisation_ids, sharing_state, stored_sharing, widenings
 
 
 def child_forms(form, relation):
@@ -54,7 +54,7 @@ class RecordPageForm(WagtailAdminPageForm):
         user = self.for_user
         if user is None or user.is_superuser:
             return
-        mine = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
+        mine = set(organisation_ids(user))
         if "owning_organisation" in self.fields:
             field = self.fields["owning_organisation"]
             field.queryset = field.queryset.filter(pk__in=mine)

@@ -17,17 +17,7 @@ record model reaches its per-page tester without importing anything above it.
 
 from wagtail.models import PagePermissionTester
 
-from .sharing import Membership
-
-_CACHE = "_portal_organisation_ids"
-
-
-def organisation_ids(user):
-    """The ids of the organisations ``user`` belongs to, read once per user object (a request)."""
-    if not hasattr(user, _CACHE):
-        ids = set(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
-        setattr(user, _CACHE, ids)
-    return getattr(user, _CACHE)
+from .sharing import organisation_ids
 
 
 def may_manage(user, record):

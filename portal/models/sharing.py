@@ -75,6 +75,18 @@ def who_may_manage(users, organisation_id):
     return users.filter(Q(is_superuser=True) | Q(memberships__organisation=organisation_id))
 
 
+_ORGANISATION_IDS = "_portal_organisation_ids"
+
+
+def organisation_ids(user):
+    """The ids of the organisations ``user`` belongs to, read once per user object (a request's
+    user: a membership changed takes effect on the next request)."""
+    if not hasattr(user, _ORGANISATION_IDS):
+        ids = frozenset(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
+        setattr(user, _ORGANISATION_IDS, ids)
+    return getattr(user, _ORGANISATION_IDS)
+
+
 def audience(user):
     """A filter on records keeping those whose sharing level lets ``user`` see them.
 
@@ -128,8 +140,7 @@ class Viewer:
     def of(cls, user):
         if user is None or not user.is_authenticated or not user.is_active:
             return cls()
-        organisations = frozenset(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
-        return cls(signed_in=True, superuser=user.is_superuser, pk=user.pk, organisations=organisations)
+        return cls(signed_in=True, superuser=user.is_superuser, pk=user.pk, organisations=organisation_ids(user))
 
     def admits(self, state):
         """Whether a record shared as ``state`` (see ``sharing_state``) is visible to this visitor."""

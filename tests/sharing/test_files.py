@@ -11,6 +11,8 @@ import wagtail_factories
 
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, clear_url_caches, resolve
 
 from wagtail.documents.models import Document
@@ -309,3 +311,15 @@ def test_staff_see_images_of_their_organisation_only(client, indexes, owner, sta
     assert client.get(thumbnail.url).status_code == 200
     client.force_login(staff["theirs"])
     assert client.get(thumbnail.url).status_code == 404
+
+
+def test_an_admin_page_reads_the_staff_members_collections_once(client, indexes, owner, staff):
+    """The policy asks for the user's organisations' collections on each right it checks (the
+    dashboard and the menus check a dozen); they are read once a request, as Wagtail reads the
+    user's collection permissions once."""
+    client.force_login(staff["ours"])
+    for url in ("/admin/", "/admin/documents/", "/admin/images/"):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        reads = [q["sql"] for q in queries.captured_queries if "portal_organisationcollection" in q["sql"]]
+        assert len(reads) == 1, (url, len(reads))
