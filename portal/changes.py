@@ -27,24 +27,12 @@ through here; ``page_published`` and ``page_unpublished`` need no receiver of th
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from taggit.models import Tag
 from wagtail.signals import post_page_move
 
-from portal.models import (
-    CrossLink,
-    Jurisdiction,
-    Language,
-    Membership,
-    Organisation,
-    RecordChange,
-    RecordPage,
-    Sector,
-    SharingLevel,
-    Topic,
-    named_person,
-)
+from portal.models import TERMS_BY_MODEL, CrossLink, Membership, RecordChange, RecordPage, SharingLevel, named_person
 from portal.models.sharing import sharing_of, stored_sharing, stored_sharings
 
 Action = RecordChange.Action
@@ -61,9 +49,11 @@ BOOKKEEPING = {
     "locked_by",
     "numchild",
 }
-TERM_MODELS = (Topic, Sector, Jurisdiction, Language, Organisation)
-#: term fields that records show
-TERM_SHOWN = ("name", "slug", "code", "acronym")
+
+#: Sent when a taxonomy term or tag that records show is renamed (one of the columns records show
+#: changed) or is about to be deleted; ``term`` is the instance. The change log and the API's
+#: stored representations (``portal.api.receivers``) both follow it.
+term_shown_changed = Signal()
 
 
 def log(records, action, cause=None):
@@ -189,30 +179,43 @@ def log_moved_records(sender, instance, url_path_before=None, url_path_after=Non
 # Taxonomy terms and tags: records show their names.
 
 
+def _shown_columns(model):
+    """The columns of a term that records show, or None for a model that is not a term."""
+    if model is Tag:
+        return ("name", "slug")
+    term = TERMS_BY_MODEL.get(model)
+    return term.columns if term else None
+
+
 def _shown(term):
-    return tuple(getattr(term, name, None) for name in TERM_SHOWN)
+    return tuple(getattr(term, name) for name in _shown_columns(type(term)))
 
 
 @receiver(pre_save)
 def remember_stored_term(sender, instance, raw=False, **kwargs):
-    if raw or sender not in (*TERM_MODELS, Tag) or not instance.pk:
+    if raw or _shown_columns(sender) is None or not instance.pk:
         return
-    stored = sender.objects.filter(pk=instance.pk).first()
-    instance._shown_for_changes = _shown(stored) if stored else None
+    stored = sender.objects.filter(pk=instance.pk).values_list(*_shown_columns(sender)).first()
+    instance._shown_before = stored
 
 
 @receiver(post_save)
-def log_renamed_term(sender, instance, raw=False, created=False, **kwargs):
-    if raw or created or sender not in (*TERM_MODELS, Tag):
+def detect_renamed_term(sender, instance, raw=False, created=False, **kwargs):
+    if raw or created or _shown_columns(sender) is None:
         return
-    if instance.__dict__.pop("_shown_for_changes", None) != _shown(instance):
-        log_live(RecordPage.objects.showing(instance), Action.UPDATED)
+    if instance.__dict__.pop("_shown_before", None) != _shown(instance):
+        term_shown_changed.send(sender=sender, term=instance)
 
 
 @receiver(pre_delete)
-def log_deleted_term(sender, instance, **kwargs):
-    if sender in (*TERM_MODELS, Tag):
-        log_live(RecordPage.objects.showing(instance), Action.UPDATED)
+def detect_deleted_term(sender, instance, **kwargs):
+    if _shown_columns(sender) is not None:
+        term_shown_changed.send(sender=sender, term=instance)
+
+
+@receiver(term_shown_changed)
+def log_records_showing_term(sender, term, **kwargs):
+    log_live(RecordPage.objects.showing(term), Action.UPDATED)
 
 
 # Membership of an organisation decides who sees its AMBER records.

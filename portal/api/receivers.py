@@ -22,17 +22,16 @@ and backlinks (added per request through the sharing rule), and the addresses of
 body links to (stored as marks, resolved per request: ``portal.services.page_links``).
 """
 
-from django.db.models.signals import post_save, pre_delete, pre_save
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
-from taggit.models import Tag
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.signals import page_published
 
-from portal.changes import BOOKKEEPING
+from portal.changes import BOOKKEEPING, term_shown_changed
 from portal.files import records_using
-from portal.models import TERMS_BY_MODEL, RecordPage
+from portal.models import RecordPage
 
 from . import representations
 
@@ -53,39 +52,12 @@ def forget_saved_record(sender, instance, update_fields=None, **kwargs):
         representations.forget([instance.pk])
 
 
-# Terms and tags: records show their names.
+# Terms and tags: records show their names (``portal.changes`` tells when one changes).
 
 
-def _shown_fields(model):
-    return ("name", "slug") if model is Tag else TERMS_BY_MODEL[model].columns
-
-
-def _is_term(sender):
-    return sender is Tag or sender in TERMS_BY_MODEL
-
-
-def _shown(term):
-    return tuple(getattr(term, name) for name in _shown_fields(type(term)))
-
-
-@receiver(pre_save)
-def remember_shown_term(sender, instance, raw=False, **kwargs):
-    if _is_term(sender) and instance.pk:
-        stored = sender.objects.filter(pk=instance.pk).first()
-        instance._shown_for_representations = _shown(stored) if stored else None
-
-
-@receiver(post_save)
-def forget_records_showing_renamed_term(sender, instance, created=False, **kwargs):
-    if _is_term(sender) and not created:
-        if instance.__dict__.pop("_shown_for_representations", None) != _shown(instance):
-            representations.forget(RecordPage.objects.showing(instance).values("pk"))
-
-
-@receiver(pre_delete)
-def forget_records_showing_deleted_term(sender, instance, **kwargs):
-    if _is_term(sender):
-        representations.forget(RecordPage.objects.showing(instance).values("pk"))
+@receiver(term_shown_changed)
+def forget_records_showing_term(sender, term, **kwargs):
+    representations.forget(RecordPage.objects.showing(term).values("pk"))
 
 
 # Pictures and documents: a body holds their addresses.

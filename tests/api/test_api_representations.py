@@ -9,7 +9,9 @@ import pytest
 import wagtail_factories
 
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from wagtail.models import Site
 
@@ -192,6 +194,19 @@ def test_a_figure_follows_its_picture(client, indexes):
     publish(finding)
     image.delete()
     assert detail(client, finding) == produced_now(client, finding)
+
+
+def test_a_term_save_reads_what_it_showed_once(indexes):
+    """The change log and the stored representations follow one detector of renamed terms: a save
+    reads the term's stored columns once, and a save that changes nothing shown reads no record."""
+    topic = TopicFactory(name="Topic", slug="topic")
+    with CaptureQueriesContext(connection) as queries:
+        topic.description = "Only the description changes."
+        topic.save()
+    sql = [q["sql"] for q in queries.captured_queries]
+    before_update = sql[: next(i for i, q in enumerate(sql) if q.startswith('UPDATE "portal_topic"'))]
+    assert len(before_update) == 1, before_update  # what the term showed, read once before the save
+    assert not [q for q in queries.captured_queries if "portal_recordpage" in q["sql"]]
 
 
 def test_a_representation_of_another_format_is_produced_again(client, indexes, monkeypatch):
