@@ -3,7 +3,15 @@
 Words in scripts that separate words with spaces (Latin, Greek, Cyrillic, Arabic…) become one
 token each: lower-cased, accents folded (only on Latin, Greek and Cyrillic letters, where a
 reader treats "é" and "e" as the same letter), and, in the full-text analyzer, English stop words
-dropped and English stems taken.
+dropped and English stems taken (Snowball's English stemmer, "Porter2", after
+:data:`IRREGULAR_FORMS` and apart from :data:`KEPT_APART`; :func:`stem_word`).
+
+A hyphenated word ("self-driving", "CVE-2024-3094") is its parts, at consecutive positions, and
+also, in the full-text analyzer, its parts written as one word ("selfdriving"), at the position
+of its first part. So "self driving" and "selfdriving" both find "self-driving", and a phrase of
+the parts still matches. A hyphenated query word matches its joined form or the phrase of its
+parts (:class:`Unit`), so it also finds text that writes it as one word or as two. A hyphenated
+word longer than :data:`MAX_TOKEN_LENGTH` is only its parts, on both sides.
 
 Scripts written without spaces between words (Chinese, Japanese, Korean, Thai, Lao, Khmer,
 Myanmar) have no dictionary here, so a run of such characters is indexed as overlapping
@@ -25,7 +33,7 @@ from abc import ABC, abstractmethod
 from functools import lru_cache
 
 from whoosh.analysis import Token, Tokenizer
-from whoosh.lang.porter import stem
+from whoosh.lang.snowball.english import EnglishStemmer
 
 #: Tokens longer than this are dropped on both sides: nobody types them and they bloat the index.
 MAX_TOKEN_LENGTH = 64
@@ -42,12 +50,63 @@ _BIGRAM_CHARS = (
     "\u3040-\u309f\u30a0-\u30ff\u3100-\u312f\u3130-\u318f\u31f0-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
 )
-_TOKEN_RE = re.compile(rf"(?P<run>[{_BIGRAM_CHARS}]+)|(?P<word>[^\W{_BIGRAM_CHARS}]+(?:\.[^\W{_BIGRAM_CHARS}]+)*)")
+# A word: word characters, joined by dots ("10.1234", "arxiv.2310.02446" stay one word) or by
+# hyphens (the hyphen-minus, and U+2010, which NFKC makes of the non-breaking hyphen too).
+_WORD = rf"[^\W{_BIGRAM_CHARS}]+"
+_TOKEN_RE = re.compile(rf"(?P<run>[{_BIGRAM_CHARS}]+)|(?P<word>{_WORD}(?:[.\-\u2010]{_WORD})*)")
+_HYPHEN_RE = re.compile("[-\u2010]")
 
 STOP_WORDS = frozenset(
     "a an and are as at be but by for from has have if in into is it its of on or such that the "
     "their then there these this to was were will with".split()
 )
+
+#: Irregular English word forms that no stemmer brings to their base word, mapped to it before
+#: stemming, on the index and the query side alike (:func:`stem_word`). Only forms that mean the
+#: verb (or the noun) in this domain's texts. Left out on purpose: "given" (mostly "given that",
+#: "a given model"), "driven" (mostly "data-driven", "AI-driven", which would then reach
+#: "driving", of cars), "people" → "person" (Snowball stems "personal" to "person", so "people"
+#: would reach every "personal data"), "found" → "find" ("founded" stems to "found"), and forms
+#: that are other words too ("led", "fed", "saw", "left", "fell", "spoke").
+IRREGULAR_FORMS = {
+    "jailbroken": "jailbreak",
+    "jailbroke": "jailbreak",
+    "broken": "break",
+    "broke": "break",
+    "written": "write",
+    "wrote": "write",
+    "taken": "take",
+    "took": "take",
+    "gave": "give",
+    "stolen": "steal",
+    "stole": "steal",
+    "drove": "drive",
+    "chosen": "choose",
+    "chose": "choose",
+    "hidden": "hide",
+    "hid": "hide",
+    "withdrawn": "withdraw",
+    "withdrew": "withdraw",
+    "overridden": "override",
+    "overrode": "override",
+    "shown": "show",
+    "children": "child",
+    "women": "woman",
+    "men": "man",
+    "criteria": "criterion",
+}
+
+#: Words whose Snowball stem is the stem of an unrelated word of this domain, with a term of their
+#: own instead (Snowball drops "-ity": "university" would meet "universe" and "universal", as in
+#: universal jailbreaks; "authority" would meet "author", "minority" would meet "minor").
+KEPT_APART = {
+    "university": "universiti",
+    "universities": "universiti",
+    "authority": "authoriti",
+    "authorities": "authoriti",
+    "minority": "minoriti",
+    "minorities": "minoriti",
+}
 
 # Letters that Unicode does not decompose but readers treat as plain Latin letters.
 _SPECIAL_FOLDS = str.maketrans(
@@ -74,9 +133,77 @@ def fold(word):
     return unicodedata.normalize("NFC", "".join(out))
 
 
+_stem = EnglishStemmer().stem
+_TERMS = {**{form: _stem(base) for form, base in IRREGULAR_FORMS.items()}, **KEPT_APART}
+
+
 @lru_cache(maxsize=50_000)
 def stem_word(word):
-    return stem(word) if word.isascii() else word
+    """The full-text term of a folded word: its Snowball English stem, after
+    :data:`IRREGULAR_FORMS` and apart from :data:`KEPT_APART`; words in other scripts as they are."""
+    if not word.isascii():
+        return word
+    term = _TERMS.get(word)
+    return _stem(word) if term is None else term
+
+
+def word_terms(piece, removestops=True):
+    """(joined, parts) for a word of normalised text of at most :data:`MAX_TOKEN_LENGTH`
+    characters: the terms of its parts in order (a word without hyphens is one part; stop words
+    left out) and, for a hyphenated word, the term of its parts written as one word ("selfdriv"
+    for "self-driving"), or None (a stop word, or the same term as its first part)."""
+    word = fold(piece)
+    if len(word) > MAX_TOKEN_LENGTH:
+        return None, ()
+    pieces = _HYPHEN_RE.split(word)
+    parts = tuple(stem_word(p) for p in pieces if not (removestops and p in STOP_WORDS))
+    if len(pieces) == 1:
+        return None, parts
+    whole = "".join(pieces)
+    joined = None if removestops and whole in STOP_WORDS else stem_word(whole)
+    return (None if parts and joined == parts[0] else joined), parts
+
+
+def word_slots(piece, removestops=True):
+    """The full-text terms a word of normalised text indexes, one tuple per position it takes:
+    its parts on consecutive positions, a hyphenated word's joined form on the first part's (or
+    alone, when every part is a stop word). A hyphenated word longer than
+    :data:`MAX_TOKEN_LENGTH` is only its parts; a longer word without hyphens is dropped."""
+    if len(piece) <= MAX_TOKEN_LENGTH:
+        return _slots(piece, removestops)
+    return tuple(
+        slot for part in _HYPHEN_RE.split(piece) if len(part) <= MAX_TOKEN_LENGTH for slot in _slots(part, removestops)
+    )
+
+
+@lru_cache(maxsize=50_000)
+def _slots(piece, removestops):
+    joined, parts = word_terms(piece, removestops)
+    if not parts:
+        return ((joined,),) if joined else ()
+    if joined is None:
+        return tuple((part,) for part in parts)
+    return ((joined, parts[0]), *((part,) for part in parts[1:]))
+
+
+@lru_cache(maxsize=50_000)
+def prefixes(word):
+    return tuple(word[:size] for size in range(1, min(len(word), MAX_PREFIX_LENGTH) + 1))
+
+
+def prefix_slots(piece):
+    """Autocomplete: the prefixes of each part of a word of normalised text, one tuple per
+    position (no joined form, no stems, no stop words dropped)."""
+    if len(piece) <= MAX_TOKEN_LENGTH:
+        return _prefix_slots(piece)
+    return tuple(
+        slot for part in _HYPHEN_RE.split(piece) if len(part) <= MAX_TOKEN_LENGTH for slot in _prefix_slots(part)
+    )
+
+
+@lru_cache(maxsize=50_000)
+def _prefix_slots(piece):
+    return tuple(prefixes(fold(part)) for part in _HYPHEN_RE.split(piece))
 
 
 def normalise(text):
@@ -104,8 +231,8 @@ class _PortalTokenizer(Tokenizer, ABC):
         return hash(self.__class__.__name__)
 
     @abstractmethod
-    def word_forms(self, word, removestops):
-        """The terms a (folded) word becomes, all at one position; empty if it is dropped."""
+    def slots(self, piece, removestops):
+        """The terms a word of normalised text becomes, one tuple per position it takes."""
 
     def __call__(
         self,
@@ -141,24 +268,21 @@ class _PortalTokenizer(Tokenizer, ABC):
         pos = cursor[0]
         for kind, piece, start, end in _spans(text):
             if kind == "word":
-                if len(piece) > MAX_TOKEN_LENGTH:
-                    continue
-                forms = self.word_forms(fold(piece), removestops)
-                if not forms:
-                    continue
-                for form in forms:
-                    token.text = form
-                    token.stopped = False
-                    token.boost = 1.0
-                    if keeporiginal:
-                        token.original = piece
-                    if positions:
-                        token.pos = pos
-                    if chars:
-                        token.startchar = start_char + start
-                        token.endchar = start_char + end
-                    yield token
-                pos += 1
+                for forms in self.slots(piece, removestops):
+                    for form in forms:
+                        token.text = form
+                        token.stopped = False
+                        token.boost = 1.0
+                        if keeporiginal:
+                            token.original = piece
+                        if positions:
+                            token.pos = pos
+                        if chars:
+                            # The parts of a hyphenated word all carry the span of the whole word.
+                            token.startchar = start_char + start
+                            token.endchar = start_char + end
+                        yield token
+                    pos += 1
             else:
                 last = len(piece) - 1
                 for i, char in enumerate(piece):
@@ -182,20 +306,18 @@ class _PortalTokenizer(Tokenizer, ABC):
 
 
 class TextTokenizer(_PortalTokenizer):
-    """Full text: stop words out, English stems."""
+    """Full text: stop words out, English stems, hyphenated words split and joined."""
 
-    def word_forms(self, word, removestops):
-        if removestops and word in STOP_WORDS:
-            return ()
-        return (stem_word(word),)
+    def slots(self, piece, removestops):
+        return word_slots(piece, removestops)
 
 
 class PrefixTokenizer(_PortalTokenizer):
     """Autocomplete: every leading prefix of every word (edge n-grams), no stems, no stop words
     removed, so that "learni" finds "learning" and "th" finds "The Hobbit"."""
 
-    def word_forms(self, word, removestops):
-        return [word[:size] for size in range(1, min(len(word), MAX_PREFIX_LENGTH) + 1)]
+    def slots(self, piece, removestops):
+        return prefix_slots(piece)
 
 
 # Indexing: the terms of one field value, computed once per value. Whoosh's own path hands a token
@@ -203,12 +325,7 @@ class PrefixTokenizer(_PortalTokenizer):
 # as the tokenizers above without that, with a fast path for ASCII text (no normalisation or
 # folding to do) and the tokenizers for the rest.
 
-_ASCII_WORD_RE = re.compile(r"[0-9A-Za-z_]+(?:\.[0-9A-Za-z_]+)*")
-
-
-@lru_cache(maxsize=50_000)
-def prefixes(word):
-    return tuple(word[:size] for size in range(1, min(len(word), MAX_PREFIX_LENGTH) + 1))
+_ASCII_WORD_RE = re.compile(r"[0-9A-Za-z_]+(?:[.\-][0-9A-Za-z_]+)*")
 
 
 def _values(value):
@@ -232,6 +349,15 @@ def text_positions(value, prefix=False):
             pos += 100
         if one_value.isascii():
             for word in _ASCII_WORD_RE.findall(one_value.lower()):
+                if "-" in word:
+                    for forms in prefix_slots(word) if prefix else word_slots(word):
+                        for form in forms:
+                            if form in out:
+                                out[form].append(pos)
+                            else:
+                                out[form] = [pos]
+                        pos += 1
+                    continue
                 if len(word) > MAX_TOKEN_LENGTH:
                     continue
                 if prefix:
@@ -264,40 +390,67 @@ def pair_term(first, second):
     return f"{first} {second}"
 
 
-def query_units(text, autocomplete=False, max_units=32, unique=True):
-    """Turn query text into search units, each a tuple of terms.
+class Unit(tuple):
+    """A unit of query text: terms that must match as a phrase (a word is one term, a run of
+    Chinese, Japanese, Korean or Thai text a chain of bigrams, a hyphenated word its parts) and,
+    for a hyphenated word, ``joined``: the term of its parts written as one word, which matches
+    instead of the phrase."""
 
-    A one-term tuple is a word to match; a longer tuple is a bigram chain from a run of Chinese,
-    Japanese, Korean or Thai text that must match as a phrase. The same normalisation, folding,
-    stop words and stems as indexing apply (no stems for autocomplete). Duplicate units are
-    dropped (``unique=False`` keeps them, for phrases such as "bye bye") and at most ``max_units``
-    are kept, so the cost of a query is bounded whatever the input. A single character from a
-    bigram script is a one-term unit matching that character.
+    joined = None
+
+    def __new__(cls, terms, joined=None):
+        unit = super().__new__(cls, terms)
+        if joined is not None:
+            unit.joined = joined
+        return unit
+
+    def __repr__(self):
+        return f"Unit({tuple(self)!r}, joined={self.joined!r})"
+
+
+def _word_units(piece, autocomplete):
+    if autocomplete:
+        parts = _HYPHEN_RE.split(piece)
+        return [Unit((fold(part)[:MAX_PREFIX_LENGTH],)) for part in parts if len(part) <= MAX_TOKEN_LENGTH]
+    if len(piece) > MAX_TOKEN_LENGTH:
+        # Too long to be one word (as indexed): its parts are words of their own.
+        parts = [part for part in _HYPHEN_RE.split(piece) if len(part) <= MAX_TOKEN_LENGTH]
+        return [Unit((term,)) for part in parts for term in word_terms(part)[1]]
+    joined, parts = word_terms(piece)
+    if parts:
+        return [Unit(parts, joined)]
+    return [Unit((joined,))] if joined else []
+
+
+def query_units(text, autocomplete=False, max_units=32, unique=True):
+    """Turn query text into search units (:class:`Unit`: a tuple of terms, plus ``joined``).
+
+    A one-term unit is a word to match; a longer unit is a bigram chain from a run of Chinese,
+    Japanese, Korean or Thai text, or the parts of a hyphenated word, that must match as a
+    phrase, or else (a hyphenated word) as its ``joined`` term. The same normalisation,
+    folding, stop words, stems and hyphens as indexing apply (no stems and no joined forms for
+    autocomplete). Duplicate units are dropped (``unique=False`` keeps them, for phrases such as
+    "bye bye") and at most ``max_units`` are kept, so the cost of a query is bounded whatever the
+    input. A single character from a bigram script is a one-term unit matching that character.
     """
     units = []
     seen = set()
     for kind, piece, _start, _end in _spans(normalise(text)):
         if kind == "word":
-            if len(piece) > MAX_TOKEN_LENGTH:
-                continue
-            word = fold(piece)
-            if autocomplete:
-                unit = (word[:MAX_PREFIX_LENGTH],)
-            else:
-                if word in STOP_WORDS:
-                    continue
-                unit = (stem_word(word),)
+            found = _word_units(piece, autocomplete)
         else:
             piece = piece[:MAX_TOKEN_LENGTH]
             if len(piece) == 1:
-                unit = (piece,)
+                found = [Unit((piece,))]
             else:
-                unit = tuple(piece[i : i + 2] for i in range(len(piece) - 1))
-        if unit not in seen or not unique:
-            seen.add(unit)
-            units.append(unit)
-            if len(units) >= max_units:
-                break
+                found = [Unit(piece[i : i + 2] for i in range(len(piece) - 1))]
+        for unit in found:
+            key = (unit, unit.joined)
+            if key not in seen or not unique:
+                seen.add(key)
+                units.append(unit)
+                if len(units) >= max_units:
+                    return units
     return units
 
 

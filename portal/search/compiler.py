@@ -81,13 +81,22 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
     def _field(self, path):
         return schema.prefix_field(path) if self.autocomplete else schema.text_field(path)
 
-    def _unit_query(self, unit, path, boost):
+    def _terms_query(self, terms, path, boost):
+        """``terms`` on consecutive positions of ``path`` (one term: a term query)."""
         field = self._field(path)
-        if len(unit) == 1:
-            return wq.Term(field, unit[0], boost=boost)
+        if len(terms) == 1:
+            return wq.Term(field, terms[0], boost=boost)
         if self.autocomplete:
-            return wq.And([wq.Term(field, term) for term in unit], boost=boost)
-        return PhraseQuery(path, unit, self._common, boost=boost)
+            return wq.And([wq.Term(field, term) for term in terms], boost=boost)
+        return PhraseQuery(path, terms, self._common, boost=boost)
+
+    def _unit_query(self, unit, path, boost):
+        """A unit of query text on ``path``: its terms as a phrase, or (a hyphenated word) its
+        joined term."""
+        query = self._terms_query(unit, path, boost)
+        if unit.joined is None:
+            return query
+        return _or([wq.Term(self._field(path), unit.joined, boost=boost), query])
 
     def _units_query(self, units, operator, boost, fuzzy=False):
         paths = self.searched_paths()
@@ -97,7 +106,7 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         for unit in units:
             alternatives = []
             for path, field_boost in paths.items():
-                if fuzzy and len(unit) == 1 and len(unit[0]) >= 3:
+                if fuzzy and len(unit) == 1 and unit.joined is None and len(unit[0]) >= 3:
                     maxdist = 1 if len(unit[0]) <= 5 else 2
                     fuzzy_term = wq.FuzzyTerm(
                         self._field(path), unit[0], boost=boost * field_boost, maxdist=maxdist, prefixlength=1
@@ -119,16 +128,22 @@ class WhooshSearchQueryCompiler(BaseSearchQueryCompiler):
         if isinstance(query, Fuzzy):
             return self._units_query(self._text(query.query_string), query.operator, boost, fuzzy=True)
         if isinstance(query, Phrase):
-            terms = [term for unit in self._text(query.query_string, unique=False) for term in unit]
-            if len(terms) <= 1:
-                return self._units_query([tuple(terms)] if terms else [], "and", boost)
+            # The words in order; a hyphenated word as its parts ("self driving car") or, in a
+            # second phrase, as its joined term ("selfdriving car"). Prefix fields keep no
+            # positions: there a phrase is all its words.
+            units = self._text(query.query_string, unique=False)
+            if not units:
+                return wq.NullQuery
+            split = tuple(term for unit in units for term in unit)
+            joined = tuple(term for unit in units for term in ((unit.joined,) if unit.joined else unit))
             paths = self.searched_paths()
-            if self.autocomplete:
-                # Prefix fields keep no positions: all the words.
-                return _or(
-                    [wq.And([wq.Term(self._field(p), t) for t in terms], boost=boost * b) for p, b in paths.items()]
-                )
-            return _or([PhraseQuery(p, terms, self._common, boost=boost * b) for p, b in paths.items()])
+            return _or(
+                [
+                    self._terms_query(terms, path, boost * field_boost)
+                    for terms in dict.fromkeys([split, joined])
+                    for path, field_boost in paths.items()
+                ]
+            )
         if isinstance(query, Boost):
             return self.compile_query(query.subquery, boost * query.boost)
         if isinstance(query, And):

@@ -42,7 +42,7 @@ from .values import DATE, DATETIME, FLOAT, INT, STRING, TIME, VALUE_SEPARATOR
 from .whoosh_internals import counted, numeric_terms, positions_value
 
 #: The version of what documents become in the index; bump it when that changes.
-FORMAT = 3
+FORMAT = 4
 
 
 def _text(value):

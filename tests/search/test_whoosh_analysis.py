@@ -2,9 +2,18 @@
 Chinese, Japanese, Korean and Thai text found by a query in the same script."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from portal.models import Topic
-from portal.search.analysis import analyse, query_units
+from portal.search.analysis import (
+    MAX_TOKEN_LENGTH,
+    PrefixTokenizer,
+    TextTokenizer,
+    analyse,
+    query_units,
+    text_positions,
+)
 from portal.search.rebuild import rebuild_backend
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +89,167 @@ def test_analyser_output():
     assert analyse("Crème brûlée") == ["creme", "brule"]
     assert analyse("東京都") == ["東", "東京", "京", "京都", "都"]
     assert query_units("東京都 tower") == [("東京", "京都"), ("tower",)]
+
+
+# Word forms: Snowball English stems, irregular forms, hyphenated words.
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("evaluate", "evaluates", "evaluating", "evaluated", "evaluation", "evaluations", "evaluator"),
+        ("hallucinate", "hallucinated", "hallucinating", "hallucination", "hallucinations"),
+        ("jailbreak", "jailbreaks", "jailbreaking", "jailbroken", "jailbroke"),
+        ("die", "dies", "dying", "died"),
+    ],
+)
+def test_forms_of_a_word_become_one_term(forms):
+    assert {tuple(analyse(form)) for form in forms} == {tuple(analyse(forms[0]))}
+    assert {tuple(query_units(form)[0]) for form in forms} == {tuple(analyse(forms[0]))}
+
+
+@pytest.mark.parametrize(
+    ("form", "base"),
+    [
+        ("jailbroken", "jailbreak"),
+        ("jailbroke", "jailbreaking"),
+        ("broken", "breaks"),
+        ("broke", "break"),
+        ("written", "writing"),
+        ("wrote", "writes"),
+        ("taken", "take"),
+        ("took", "taking"),
+        ("gave", "gives"),
+        ("stolen", "stealing"),
+        ("stole", "steals"),
+        ("drove", "drive"),
+        ("chosen", "choose"),
+        ("chose", "choosing"),
+        ("hidden", "hide"),
+        ("withdrawn", "withdrawal"),
+        ("overridden", "override"),
+        ("shown", "showing"),
+        ("children", "child"),
+        ("women", "woman"),
+        ("men", "man"),
+        ("criteria", "criterion"),
+    ],
+)
+def test_irregular_form_meets_its_base_word(form, base):
+    assert analyse(form) == analyse(base)
+    assert query_units(form) == query_units(base)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        # Snowball keeps these apart where Porter merged them.
+        ("general", "generate"),
+        ("generality", "generation"),
+        ("news", "new"),
+        ("communism", "community"),
+        ("arsenal", "arsenic"),
+        # Snowball merges these; analysis.KEPT_APART gives the first its own term.
+        ("university", "universe"),
+        ("universities", "universal"),
+        ("authority", "author"),
+        ("authorities", "authors"),
+        ("minorities", "minors"),
+        # Irregular forms deliberately left out of analysis.IRREGULAR_FORMS.
+        ("people", "personal"),
+        ("given", "give"),
+        ("driven", "driving"),
+        ("founded", "find"),
+    ],
+)
+def test_unrelated_words_keep_terms_of_their_own(one, other):
+    assert analyse(one) != analyse(other)
+
+
+def test_evaluating_and_evaluation_meet_without_porters_split():
+    # Porter stemmed "evaluating" to "evaluat" but "evaluation" to "evalu"; Snowball gives "evalu".
+    assert analyse("evaluating evaluation") == ["evalu", "evalu"]
+
+
+def test_hyphenated_word_is_indexed_split_and_joined_at_the_first_part():
+    expected = {"selfdriv": [0], "self": [0], "drive": [1], "car": [2]}
+    assert text_positions("A self-driving car") == expected
+    # The Unicode hyphen (and the non-breaking one, which NFKC makes a hyphen) are hyphens too.
+    assert text_positions("A self\u2010driving car") == expected
+    assert text_positions("A self\u2011driving car") == expected
+
+
+def test_joined_form_of_a_hyphenated_word_is_analysed_like_a_word():
+    assert text_positions("jail-broken") == {"jailbreak": [0], "jail": [0], "break": [1]}
+    assert text_positions("state-of-the-art") == {"stateoftheart": [0], "state": [0], "art": [1]}
+    # No part left (stop words): the joined form takes the position.
+    assert text_positions("and-or rules") == {"andor": [0], "rule": [1]}
+
+
+def test_identifiers_keep_their_parts_in_order_and_as_one_term():
+    assert text_positions("CVE-2024-3094 in xz") == {
+        "cve20243094": [0],
+        "cve": [0],
+        "2024": [1],
+        "3094": [2],
+        "xz": [3],
+    }
+    assert text_positions("doi 10.48550/arXiv.2310.02446") == {"doi": [0], "10.48550": [1], "arxiv.2310.02446": [2]}
+    assert text_positions("GPT-4.5") == {"gpt4.5": [0], "gpt": [0], "4.5": [1]}
+
+
+def test_hyphenated_query_word_matches_the_joined_term_or_the_phrase_of_its_parts():
+    units = query_units("self-driving car")
+    assert units == [("self", "drive"), ("car",)]
+    assert [unit.joined for unit in units] == ["selfdriv", None]
+    assert query_units("selfdriving") == [("selfdriv",)]
+    assert query_units("self driving") == [("self",), ("drive",)]
+    # When the parts are all stop words, only the joined form is left.
+    assert [(unit, unit.joined) for unit in query_units("and-or")] == [(("andor",), None)]
+
+
+def test_hyphenated_word_too_long_to_join_is_words_of_its_own():
+    text = "alpha-bravo-charlie-delta-echo-foxtrot-golf-hotel-india-juliet-kilo"
+    assert len(text) > MAX_TOKEN_LENGTH
+    words = text.split("-")
+    assert text_positions(text) == {term: [i] for i, term in enumerate(analyse(" ".join(words)))}
+    assert [(unit, unit.joined) for unit in query_units(text)] == [((term,), None) for term in analyse(" ".join(words))]
+
+
+def test_autocomplete_takes_the_parts_of_a_hyphenated_word_without_stems():
+    assert query_units("self-driv", autocomplete=True) == [("self",), ("driv",)]
+    assert set(text_positions("self-driving", prefix=True)) == {"s", "se", "sel", "self"} | {
+        "driving"[:size] for size in range(1, 8)
+    }
+
+
+def _tokenizer_positions(value, prefix):
+    tokenizer = PrefixTokenizer() if prefix else TextTokenizer()
+    out = {}
+    for token in tokenizer(value, positions=True):
+        out.setdefault(token.text, []).append(token.pos)
+    return out
+
+
+PIECES = [
+    "self", "driving", "jailbroken", "The", "of", "ÉVALUATION", "Tramèr", "naïve", "straße", "CVE", "2024",
+    "10", "x" * 70, "東京都", "ปลอดภัย", "_", "-", "\u2010", "\u2011", "'", ".", " ", "  ", "\u2029", "\n",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=30).map("".join) | st.text(max_size=60))
+def test_indexed_terms_are_the_tokenizers_terms(value):
+    for prefix in (False, True):
+        indexed = text_positions(value, prefix)
+        assert indexed == _tokenizer_positions(value, prefix)
+        # Whoosh stores positions as deltas: each term's positions rise.
+        assert all(places == sorted(set(places)) for places in indexed.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([p for p in PIECES if p.isascii()]), max_size=30).map("".join))
+def test_fast_ascii_path_gives_the_tokenizers_terms(value):
+    assert value.isascii()
+    for prefix in (False, True):
+        assert text_positions(value, prefix) == _tokenizer_positions(value, prefix)
