@@ -1,15 +1,29 @@
 """Taxonomy terms in the admin: one menu group, one snippet view set per kind of term."""
 
+from django.shortcuts import get_object_or_404
+
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views import chooser as snippet_chooser
+from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 # admin_scope: organisation boundaries in the admin; files_hooks: uploaded files follow the records.
 from portal import admin_scope, audit, files_hooks  # noqa: F401
-from portal.models import AuditEntry, Jurisdiction, Language, Organisation, RecordPage, Sector, Topic
+from portal.models import (
+    AuditEntry,
+    Jurisdiction,
+    Language,
+    Organisation,
+    RecordPage,
+    SearchPromotion,
+    Sector,
+    SynonymGroup,
+    Topic,
+)
 from portal.models.sharing import sharing_of, stored_sharing
 from portal.search_views import serve_record_indexes
 from portal.services.page_links import PageLinkMarks
@@ -156,3 +170,130 @@ def exchange_menu_item():
             return request.user.is_superuser
 
     return SuperuserMenuItem("Import / export records", reverse("portal_exchange"), icon_name="download", order=900)
+
+
+# -- Search controls: synonym groups and promoted results (portal/models/search_terms.py) ----------
+# Under Settings, for superusers and for the groups given the model permissions (the Publishers,
+# portal/migrations/0012_search_controls.py). A promotion is listed, chosen and edited only by staff
+# who may link to every record it promotes (``SearchPromotion.objects.editable_by``); any other
+# answers 404, as one that does not exist, so no screen names a record out of reach.
+
+
+class SynonymGroupViewSet(SnippetViewSet):
+    model = SynonymGroup
+    icon = "list-ul"
+    menu_label = "Search synonyms"
+    menu_name = "search-synonyms"
+    menu_order = 910
+    add_to_settings_menu = True
+    list_display = ["__str__", "slug"]
+    search_backend_name = None  # searched in the database: there are few groups
+    search_fields = ["terms", "slug"]
+
+
+register_snippet(SynonymGroupViewSet)
+
+
+def promotions_in_reach(user):
+    return SearchPromotion.objects.editable_by(user)
+
+
+@hooks.register("objects_in_reach")
+def promotions_kept_in_reach():
+    """The site history shows staff only the promotions in reach (portal/admin_scope.py)."""
+    return SearchPromotion, promotions_in_reach
+
+
+class SearchPromotionPermissionPolicy(ModelPermissionPolicy):
+    """The model permissions on promotions, narrowed to the promotions in the user's reach."""
+
+    def instances_user_has_any_permission_for(self, user, actions):
+        if not self.user_has_any_permission(user, actions):
+            return SearchPromotion.objects.none()
+        return promotions_in_reach(user)
+
+    def user_has_any_permission_for_instance(self, user, actions, instance):
+        if not self.user_has_any_permission(user, actions):
+            return False
+        return promotions_in_reach(user).filter(pk=instance.pk).exists()
+
+
+register_permission_policy(SearchPromotion, SearchPromotionPermissionPolicy(SearchPromotion))
+
+
+class PromotionInReachMixin:
+    def get_queryset(self):
+        return promotions_in_reach(self.request.user)
+
+    def get_base_object_queryset(self):
+        return promotions_in_reach(self.request.user)
+
+
+class PromotionEditView(PromotionInReachMixin, snippet_views.EditView):
+    pass
+
+
+class PromotionCopyView(snippet_views.CopyView):
+    def get_object(self, queryset=None):
+        return get_object_or_404(promotions_in_reach(self.request.user), pk=self.kwargs[self.pk_url_kwarg])
+
+
+class PromotionDeleteView(PromotionInReachMixin, snippet_views.DeleteView):
+    pass
+
+
+class PromotionHistoryView(PromotionInReachMixin, snippet_views.HistoryView):
+    pass
+
+
+class PromotionUsageView(PromotionInReachMixin, snippet_views.UsageView):
+    pass
+
+
+class PromotionChooserListMixin:
+    def get_object_list(self):
+        return promotions_in_reach(self.request.user)
+
+
+class PromotionChooseView(PromotionChooserListMixin, snippet_chooser.ChooseView):
+    pass
+
+
+class PromotionChooseResultsView(PromotionChooserListMixin, snippet_chooser.ChooseResultsView):
+    pass
+
+
+class PromotionChosenView(snippet_chooser.SnippetChosenView):
+    def get_object(self, pk):
+        return promotions_in_reach(self.request.user).get(pk=pk)
+
+
+class PromotionChooserViewSet(snippet_chooser.SnippetChooserViewSet):
+    choose_view_class = PromotionChooseView
+    choose_results_view_class = PromotionChooseResultsView
+    chosen_view_class = PromotionChosenView
+
+
+class SearchPromotionViewSet(SnippetViewSet):
+    model = SearchPromotion
+    icon = "pick"
+    menu_label = "Promoted search results"
+    menu_name = "promoted-search-results"
+    menu_order = 920
+    add_to_settings_menu = True
+    list_display = ["query", "promoted_titles", "slug"]
+    edit_view_class = PromotionEditView
+    copy_view_class = PromotionCopyView
+    delete_view_class = PromotionDeleteView
+    history_view_class = PromotionHistoryView
+    usage_view_class = PromotionUsageView
+    chooser_viewset_class = PromotionChooserViewSet
+    search_backend_name = None  # searched in the database, within the promotions in reach
+    search_fields = ["query", "slug"]
+
+    def get_queryset(self, request):
+        # The listing names each promotion's records: loaded with it, not row by row.
+        return promotions_in_reach(request.user).prefetch_related("records__record")
+
+
+register_snippet(SearchPromotionViewSet)

@@ -8,6 +8,7 @@ from .links import INVERSE_LABELS, CrossLink, LinkType
 from .querysets import RecordQuerySet
 from .records import RecordPage, RecordTag
 from .representations import RecordRepresentation
+from .search_terms import PromotedRecord, SearchPromotion, SynonymGroup
 from .sharing import AUDIENCES, BREADTH, Membership, SharingLevel, Viewer, audience, named_person, sharing_state
 from .taxonomy import (
     TERM_FACETS,
@@ -57,6 +58,9 @@ __all__ = [
     "RecordQuerySet",
     "RecordRepresentation",
     "RecordTag",
+    "PromotedRecord",
+    "SearchPromotion",
+    "SynonymGroup",
     "Sector",
     "Topic",
 ]

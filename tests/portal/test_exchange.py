@@ -275,7 +275,7 @@ def test_every_kind_of_record_has_registered_its_file_form(db):
     from portal.models import RecordPage
 
     assert set(kinds.registered()) == set(RecordPage.kind_models())
-    assert list(kinds.sections()) == ["crosswalks"]
+    assert list(kinds.sections()) == ["synonyms", "search_promotions", "crosswalks"]
 
 
 def test_the_apps_checks_of_their_own_parts_report_what_is_wrong(db, tmp_path, monkeypatch):
