@@ -1,6 +1,8 @@
 """The site in a real browser: navigation, the compare picker, a phone-sized screen, no CSP
 errors, and axe-core finding no serious or critical accessibility violations."""
 
+import datetime
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
@@ -10,8 +12,12 @@ from tests.factories import (
     CrosswalkMappingFactory,
     FindingFactory,
     FrameworkFactory,
+    JurisdictionFactory,
+    LanguageFactory,
     LessonFactory,
+    OrganisationFactory,
     ProvisionFactory,
+    SectorFactory,
     TopicFactory,
 )
 
@@ -42,7 +48,34 @@ def site(indexes):
     lesson = LessonFactory(parent=indexes["lesson"], slug="support-bot", title="Support bot leaked data")
     CrossLinkFactory(source=finding, target=rmf, target_provision=govern)
     CrossLinkFactory(source=lesson, target=finding, link_type="supports")
-    return {"finding": finding, "lesson": lesson}
+    return {"finding": finding, "lesson": lesson, "topic": topic}
+
+
+@pytest.fixture
+def faceted(site, indexes):
+    """Two more records matching "injection", with a term of every kind and another year, so that
+    every facet group of the search page shows."""
+    LessonFactory(
+        parent=indexes["lesson"],
+        slug="help-desk",
+        title="Help desk assistant followed hidden instructions",
+        summary="A prompt injection in a ticket leaked customer data.",
+        publication_date=datetime.date(2023, 9, 1),
+        topics=[site["topic"]],
+        sectors=[SectorFactory(name="Health", slug="health")],
+        jurisdictions=[JurisdictionFactory(code="SG")],
+        languages=[LanguageFactory(code="ta")],
+        organisations=[OrganisationFactory(name="AI Verify Foundation", slug="aivf")],
+    )
+    FindingFactory(
+        parent=indexes["finding"],
+        slug="multilingual-injection",
+        title="Prompt injection across languages",
+        sectors=[SectorFactory(name="Finance", slug="finance")],
+        jurisdictions=[JurisdictionFactory(code="EU")],
+        languages=[LanguageFactory(code="ms")],
+    )
+    return site
 
 
 PAGES = [
@@ -75,7 +108,9 @@ def test_page_has_no_serious_accessibility_violations_and_no_csp_errors(page, si
     assert page.problems == [], page.problems
 
 
-@pytest.mark.parametrize("path", ["/", "/frameworks/rmf/", "/findings/", "/frameworks/rmf/compare/iso/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/frameworks/rmf/", "/findings/", "/frameworks/rmf/compare/iso/", "/search/?q=injection"]
+)
 def test_pages_fit_a_320_pixel_wide_screen(browser, live_server, site, path):
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
@@ -135,3 +170,65 @@ def test_keyboard_users_can_skip_to_the_content(page, site):
     assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+PHONE = {"width": 390, "height": 844}
+FACET_GROUPS = ["Kind", "Topic", "Sector", "Jurisdiction", "Language", "Organisation", "Year"]
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A page on a 390 × 844 screen, a common phone's."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.base = live_server.url
+    yield page
+    context.close()
+
+
+def first_title_bottom(page):
+    title = page.locator("section.results .card-title").first.bounding_box()
+    return title["y"] + title["height"]
+
+
+@pytest.mark.parametrize("path", ["/search/?q=injection", "/findings/"])
+def test_first_result_is_on_a_phone_s_first_screen(phone, faceted, path):
+    phone.goto(phone.base + path)
+    if path.startswith("/search/"):
+        assert phone.locator(".filter-group > summary").all_text_contents() == FACET_GROUPS
+    bottom = first_title_bottom(phone)
+    assert bottom <= PHONE["height"], f"the first result's title ends {bottom:.0f}px down"
+
+
+def test_phone_visitor_opens_the_filters_with_the_keyboard_and_chooses_a_facet(phone, faceted):
+    phone.goto(phone.base + "/search/?q=injection")
+    filters = phone.locator(".filter-panel > summary")
+    kind = phone.locator("summary", has_text="Kind")
+    assert filters.inner_text() == "Filters"  # nothing chosen, nothing counted
+    assert not kind.is_visible()  # folded into the one "Filters" disclosure
+    phone.get_by_label("Sort by").focus()
+    phone.keyboard.press("Tab")
+    assert phone.evaluate("document.activeElement.textContent") == "Filters"
+    phone.keyboard.press("Enter")
+    kind.click()
+    phone.get_by_label("Finding (2)").check()
+    phone.get_by_role("button", name="Apply").click()
+    assert "kind=finding" in phone.url and "q=injection" in phone.url
+    assert filters.inner_text() == "Filters (1)"
+    assert not kind.is_visible()  # the results come first again
+    assert first_title_bottom(phone) <= PHONE["height"]
+    assert serious(Axe().run(phone)) == []
+    phone.goto(phone.base + "/search/?q=injection&sector=health&sector=finance")
+    assert filters.inner_text() == "Filters (2)"
+
+
+def test_desktop_visitor_sees_sort_and_every_facet_group_beside_the_results(page, faceted):
+    page.goto(page.base + "/search/?q=injection")
+    assert not page.locator(".filter-panel > summary").is_visible()
+    assert page.get_by_label("Sort by").is_visible()
+    for group in FACET_GROUPS:
+        assert page.locator("summary", has_text=group).is_visible()
+    filters = page.locator(".filters").bounding_box()
+    results = page.locator("section.results").bounding_box()
+    assert filters["x"] + filters["width"] <= results["x"]  # on the left
+    assert abs(filters["y"] - results["y"]) < 5  # level with the results
