@@ -6,7 +6,7 @@ PORT ?= 8000
 # A stamp file records that the venv holds the current requirements.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format check bench bench-search bench-api bench-web load-data reset-db migrate
+.PHONY: run test lint format check bench bench-search bench-api bench-web bench-relevance load-data reset-db migrate
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,7 +53,7 @@ load-data: migrate
 reset-db:
 	rm -rf var/portal.sqlite3 var/search-index
 
-bench: bench-search bench-api bench-web
+bench: bench-search bench-api bench-web bench-relevance
 
 bench-search: $(STAMP)
 	$(PY) bench/search_backends.py
@@ -63,3 +63,6 @@ bench-api: $(STAMP)
 
 bench-web: $(STAMP)
 	$(PY) bench/web.py
+
+bench-relevance: $(STAMP)
+	$(PY) bench/relevance.py

@@ -194,6 +194,11 @@ def generate(count, seed=SEED):
         ids = [o.pk for o in made[kind]]
         for i in range(0, len(ids), 500):
             backend.add_bulk(model, list(model.objects.filter(pk__in=ids[i : i + 500])))
+    # Provisions are searched as documents of their own.
+    provision_ids = list(provision_model.objects.order_by("pk").values_list("pk", flat=True))
+    for i in range(0, len(provision_ids), 2000):
+        chunk = provision_model.objects.filter(pk__in=provision_ids[i : i + 2000])
+        backend.add_bulk(provision_model, list(chunk))
 
 
 def prepare(count, rebuild, work=WORK, env=None):

@@ -90,9 +90,8 @@ class FindingPage(RecordPage):
     parent_page_types = ["findings.FindingIndexPage"]
     subpage_types = []
 
+    narrative_fields = ("methodology", "systems_examined")
     search_fields = RecordPage.search_fields + [
-        index.SearchField("methodology"),
-        index.SearchField("systems_examined"),
         index.SearchField("authors"),
         index.FilterField("finding_type"),
         index.FilterField("severity"),
@@ -149,13 +148,8 @@ class LessonPage(RecordPage):
     parent_page_types = ["findings.LessonIndexPage"]
     subpage_types = []
 
+    narrative_fields = ("context", "what_happened", "impact", "what_worked", "what_did_not_work", "recommendations")
     search_fields = RecordPage.search_fields + [
-        index.SearchField("context"),
-        index.SearchField("what_happened"),
-        index.SearchField("impact"),
-        index.SearchField("what_worked"),
-        index.SearchField("what_did_not_work"),
-        index.SearchField("recommendations"),
         index.FilterField("event_date"),
     ]
 

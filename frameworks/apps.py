@@ -8,7 +8,8 @@ class FrameworksConfig(AppConfig):
     def ready(self):
         # What portal needs to know about this app's kinds, registered with it: portal never
         # imports an app.
-        from . import api, exchange
+        from . import api, exchange, search
 
         api.register()
         exchange.register()
+        search.register()

@@ -100,8 +100,7 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
     search_fields = RecordPage.search_fields + [
         index.FilterField("status"),
         index.FilterField("legal_effect"),
-        index.RelatedFields("provisions", [index.SearchField("code"), index.SearchField("title")]),
-    ]
+    ]  # provisions are searched on their own (Provision.search_fields, frameworks/search.py)
 
     details_panels = [
         FieldPanel("issuing_body"),
@@ -199,8 +198,11 @@ def evidence_counts(framework, user):
     return {(provision, kinds.get(content_type)): n for provision, content_type, n in rows}
 
 
-class Provision(Orderable):
-    """One part of a framework: a function, category, control, article, clause, principle…"""
+class Provision(index.Indexed, Orderable):
+    """One part of a framework: a function, category, control, article, clause, principle…
+
+    Searched as documents of their own, each leading to its framework (``frameworks/search.py``),
+    so that a match in one provision's title counts as a match in a short field."""
 
     class Type(models.TextChoices):
         PRINCIPLE = "principle", "Principle"
@@ -240,6 +242,13 @@ class Provision(Orderable):
         blank=True,
         help_text="What the provision asks for, summarised in your own words (or quoted, with the source).",
     )
+
+    search_fields = [
+        index.SearchField("title", boost=2),
+        index.SearchField("code"),
+        index.SearchField("text"),
+        index.FilterField("framework"),
+    ]
 
     panels = [
         FieldPanel("level"),

@@ -75,6 +75,16 @@ class HighlightSerializer(serializers.Serializer):
     body = serializers.CharField(allow_null=True, help_text="HTML snippet of the body, or null.")
 
 
+class PromotionSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text="The editors' note; may be empty.")
+
+
+class MatchedProvisionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    web_url = serializers.URLField(allow_null=True, help_text="The provision on the framework's web page.")
+
+
 class SearchHitSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
     kind = serializers.CharField()
@@ -85,6 +95,13 @@ class SearchHitSerializer(serializers.Serializer):
     api_url = serializers.URLField()
     organisations = OrganisationRefSerializer(many=True)
     highlights = HighlightSerializer()
+    promoted = PromotionSerializer(
+        allow_null=True, help_text="Set when the portal's editors promoted this record for the query (listed first)."
+    )
+    matched_provision = MatchedProvisionSerializer(
+        allow_null=True,
+        help_text="The framework's provision the query matched (the result was found through it), or null.",
+    )
 
 
 class FacetValueSerializer(serializers.Serializer):
@@ -107,7 +124,14 @@ class FacetsSerializer(serializers.Serializer):
 
 
 class SuggestionsSerializer(serializers.Serializer):
-    spelling = serializers.CharField(allow_null=True, help_text="A corrected query when nothing matched, or null.")
+    spelling = serializers.CharField(
+        allow_null=True, help_text="A spelling of the query that finds more records (did you mean), or null."
+    )
+    corrected = serializers.CharField(
+        allow_null=True,
+        help_text="When some words of the query matched nothing, the query as spelled for the results listed "
+        "first (showing results for), or null.",
+    )
     completions = serializers.ListField(
         child=serializers.CharField(), help_text="Titles completing the query (autocomplete)."
     )
@@ -132,17 +156,27 @@ def _bodies(records):
 
 def _hit(record, urls):
     highlights = record.highlights
+    web_url = urls.web(record.url_path)
     return {
         "uuid": record.translation_key,
         "kind": record.kind,
         "title": record.title,
         "summary": record.summary,
         "publication_date": record.publication_date,
-        "web_url": urls.web(record.url_path),
+        "web_url": web_url,
         "api_url": urls.record(record.translation_key),
         "organisations": [{"slug": o.slug, "name": o.name, "acronym": o.acronym} for o in record.organisations.all()],
         "highlights": {"title": highlights.title, "summary": highlights.summary, "body": highlights.body},
+        "promoted": {"note": record.promotion.note} if record.promotion else None,
+        "matched_provision": _matched(record, web_url),
     }
+
+
+def _matched(record, web_url):
+    part = record.matched_part
+    if part is None:
+        return None
+    return {"code": part.code, "title": part.title, "web_url": f"{web_url}#{part.anchor}" if web_url else None}
 
 
 def _previous(url, page):
@@ -195,7 +229,11 @@ class SearchViewSet(ConditionalGetMixin, viewsets.GenericViewSet):
                 name: [{"value": v.value, "label": v.label, "count": v.count} for v in values]
                 for name, values in outcome.facets.items()
             },
-            "suggestions": {"spelling": outcome.spelling, "completions": outcome.completions},
+            "suggestions": {
+                "spelling": outcome.spelling,
+                "corrected": outcome.corrected,
+                "completions": outcome.completions,
+            },
         }
         self.last_modified, self.modified_since = newest_change(records), False
         return Response(body)  # in the shape SearchResultsSerializer describes

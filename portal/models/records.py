@@ -128,11 +128,25 @@ class RecordPage(Page):
 
     search_fields = Page.search_fields + [
         index.SearchField("summary", boost=1.5),  # title (boost 2, from Page) > summary > body
-        index.SearchField("body"),
+        index.SearchField("search_text"),  # the body and the kind's narrative fields, as one field
         index.FilterField("publication_date"),
         index.RelatedFields("topics", [index.SearchField("name")]),
+        index.RelatedFields("sectors", [index.SearchField("name")]),
+        index.RelatedFields("tags", [index.SearchField("name")]),
         index.RelatedFields("organisations", [index.SearchField("name"), index.SearchField("acronym")]),
     ]
+
+    #: The kind's own long text fields, searched with the body as one field (``search_text``).
+    narrative_fields = ()
+
+    def search_text(self):
+        """The body and the kind's narrative fields as one text. Searched as one field, a word
+        repeated across them counts as a word repeated in one field (its weight saturates),
+        where as separate fields each added its own score and outweighed a rare word of the
+        title."""
+        body = self._meta.get_field("body").get_searchable_content(self.body) if self.body else []
+        narrative = [getattr(self, name) or "" for name in self.narrative_fields]
+        return "\n".join(text for text in [*body, *narrative] if text)
 
     content_panels = Page.content_panels + [FieldPanel("summary"), FieldPanel("body")]
     classification_panels = [

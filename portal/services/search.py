@@ -7,6 +7,12 @@ It takes the records the visitor may see (a queryset the caller built with
 facet counts (rule: ``portal/services/facets.py``) and suggestions (a spelling that finds more,
 and titles completing the query).
 
+What matches and in what order is ``portal.services.matching``'s rule (identifiers, every word
+before some, synonyms, provisions). On top of it: the results editors promoted for the query
+come first (``portal.services.promotions``), and when no record matches every word and a word
+matches nothing, the query with that word spelled as the closest word the visitor can find is
+searched too, its results first, and the outcome says so (``corrected``).
+
 Searching goes through Wagtail's search layer (``modelsearch``) only: the backend is whatever
 the settings name, and nothing here branches on it. The backend ranks what matches; the
 database keeps only the keys in the visitor's records before anything else sees them, so a
@@ -27,8 +33,9 @@ from operator import itemgetter
 from django.core.paginator import Paginator
 
 from portal.caching import records_state, remembered
-from portal.models import RecordPage, Topic
+from portal.models import RecordPage, RecordTag, Topic
 
+from . import matching, promotions, synonyms
 from .facets import TermTable, filter_queryset
 from .highlights import Highlights, query_terms
 
@@ -39,6 +46,8 @@ MAX_QUERY_LENGTH = 500
 QUERY_TOO_LONG = f"Use at most {MAX_QUERY_LENGTH} characters."
 #: Deepest page served (the web shows the last page past it; the API refuses it).
 MAX_PAGE = 500
+#: Most phrasings of a query with synonyms (``portal.services.synonyms``) searched with it.
+MAX_PHRASINGS = 3
 #: ids per database query when keeping the visitor's matches (under every database's limit)
 CHUNK = 2000
 
@@ -65,6 +74,13 @@ BROWSE_SORT = "newest"
 TYPE_A_WORD = "Type at least one word or number to search for."
 
 
+@dataclass(frozen=True)
+class Promotion:
+    """A result the editors promoted for the query (``portal.services.promotions``), shown first."""
+
+    note: str
+
+
 class SearchError(Exception):
     """The backend could not run this query; the message is safe to show."""
 
@@ -76,7 +92,8 @@ class SearchOutcome:
     total: int = 0
     page: object = None  # a django Page of records, each with ``highlights`` (a Highlights)
     facets: dict = field(default_factory=dict)  # {facet: [FacetValue]}, every facet in FACETS order
-    spelling: str | None = None
+    spelling: str | None = None  # a spelling that finds more ("did you mean")
+    corrected: str | None = None  # the spelling whose matches are shown first ("showing results for")
     completions: list = field(default_factory=list)
     message: str = ""  # for the visitor: the query had no words, or the backend could not run it
 
@@ -128,15 +145,25 @@ def search(
             return compute()
         return remembered((*cache_as, state, *parts), compute)
 
+    parts = {}
     if terms:
         try:
-            ids = kept(("matches", query, sort), lambda: matching_ids(records, query, sort))
+            searched = matching.content_query(query)
+            found = kept(("matches", searched, sort), lambda: match(records, searched, sort))
+            ids, parts = found.ids, found.parts
+            if not found.complete:
+                ids, parts = _with_correction(records, searched, sort, found, outcome, kept)
         except SearchError as error:
             outcome.message, ids = str(error), []
     else:
         outcome.message = TYPE_A_WORD if query.strip() else ""
         sort = BROWSE_SORT if sort == "relevance" else sort
         ids = kept(("browse", sort), lambda: ordered_ids(records, sort))
+    promoted = {}
+    if terms and sort == "relevance" and not outcome.message:
+        # Read on every search (one query), not kept: editors' choices apply at once.
+        promoted = {record.pk: note for record, note in promotions.promoted(query, records)}
+        ids = [*promoted, *(pk for pk in ids if pk not in promoted)]
     chosen = table.chosen(selections)
     matched = table.narrow(ids, chosen)
     outcome.total = len(matched)
@@ -152,11 +179,43 @@ def search(
     texts = bodies(outcome.page.object_list) if bodies is not None and terms else None
     for record in outcome.page.object_list:
         record.highlights = Highlights.of(record, terms, None if texts is None else texts.get(record.pk, ""))
-    if terms and outcome.total < 3 and not outcome.message:
+        record.matched_part = parts.get(record.pk)
+        record.promotion = Promotion(promoted[record.pk]) if record.pk in promoted else None
+    if terms and outcome.total < 3 and not outcome.message and not outcome.corrected:
         outcome.spelling = _better_spelling(records, query, outcome.total, chosen, table, kept)
     if terms and completion_limit:
         outcome.completions = completions(filter_queryset(records, selections), query, completion_limit)
     return outcome
+
+
+def _with_correction(records, query, sort, found, outcome, kept):
+    """(ids, parts) of a query no record matches in full: when some of its words match nothing
+    the visitor may see, the matches of the query with those words spelled as the closest word
+    the visitor can find come first (``outcome.corrected`` says so), then the query's own."""
+    corrected = kept(("correction", query), lambda: correction(records, query, kept))
+    if not corrected:
+        return found.ids, found.parts
+    again = kept(("matches", corrected, sort), lambda: match(records, corrected, sort))
+    if not again.ids:
+        return found.ids, found.parts
+    outcome.corrected = corrected
+    shown = set(again.ids)
+    return again.ids + [pk for pk in found.ids if pk not in shown], {**found.parts, **again.parts}
+
+
+def correction(records, query, kept):
+    """``query`` with each word that matches none of ``records`` replaced by the closest word of
+    their titles, summaries and topic names (``spelling_suggestion``), or None if no word
+    changes."""
+    words = query_terms(query)
+    unmatched = {
+        word
+        for word in words
+        if not word.isdigit() and not kept(("matches", word, "relevance"), lambda word=word: match(records, word)).ids
+    }
+    if not unmatched:
+        return None
+    return spelling_suggestion(records, " ".join(words), only=unmatched)
 
 
 def _records(records, ids):
@@ -173,7 +232,7 @@ def _better_spelling(records, query, total, chosen, table, kept):
     if not suggestion:
         return None
     try:
-        found = kept(("matches", suggestion, "relevance"), lambda: matching_ids(records, suggestion))
+        found = kept(("matches", suggestion, "relevance"), lambda: match(records, suggestion)).ids
     except SearchError:
         return None
     return suggestion if len(table.narrow(found, chosen)) > total else None
@@ -184,32 +243,49 @@ def _chunks(ids):
         yield ids[i : i + CHUNK]
 
 
-def matching_ids(records, query, sort="relevance"):
-    """Primary keys of the records in ``records`` that match ``query``, in ``sort`` order.
+@dataclass
+class Matches:
+    """What a query matches among the visitor's records: ``ids`` in sort order, the part each
+    was matched through (``{id: MatchedPart}``), and how many match every word (or the
+    identifier) of the query."""
+
+    ids: list
+    parts: dict
+    complete: int
+
+
+def match(records, query, sort="relevance"):
+    """The ``Matches`` of ``query`` among ``records`` (``portal.services.matching`` ranks them).
 
     The backend ranks every record that matches; the database then keeps those in ``records``,
     in one pass that also reads what the sort orders by, so a record the caller may not see is
     dropped before anything counts or shows it, and sorting is the same on every backend."""
     try:
-        results = RecordPage.objects.only("pk").search(query)
-        # A backend that can give keys alone (ours: ``pks()``) saves building a model instance
-        # per match, and leaves checking them to the query below; any other backend's results
-        # are objects.
-        pks = getattr(results, "pks", None)
-        ranked = pks(check=False) if pks is not None else [record.pk for record in results]
+        phrasings = synonyms.alternatives(query)[:MAX_PHRASINGS]
+        ranking = matching.rank(query, several_words=len(query_terms(query)) > 1, phrasings=phrasings)
+        exact = matching.exact_ids(records, query)
     except Exception as error:  # a backend's parser or connection: never a server error for a query
         logger.exception("Search failed for %r", query)
         raise SearchError("The search could not run this query. Try simpler words.") from error
+    first = set(exact)
+    ranked = exact + [pk for pk in ranking.ids if pk not in first]
     fields = SORTS[sort_name(sort)].fields or ()
     rows = []
     for chunk in _chunks(ranked):
         rows += records.order_by().filter(pk__in=chunk).values_list("pk", *(name.lstrip("-") for name in fields))
-    if not fields:  # relevance: the backend's order
-        kept = {row[0] for row in rows}
-        return [pk for pk in ranked if pk in kept]
+    visible = {row[0] for row in rows}
+    complete = len(exact) + sum(pk in visible and pk not in first for pk in ranking.ids[: ranking.complete])
+    parts = {pk: part for pk, part in ranking.parts.items() if pk in visible}
+    if not fields:  # relevance: the ranking's order
+        return Matches([pk for pk in ranked if pk in visible], parts, complete)
     for column, name in reversed(list(enumerate(fields, start=1))):  # stable sorts, the last key first
         rows.sort(key=itemgetter(column), reverse=name.startswith("-"))
-    return [row[0] for row in rows]
+    return Matches([row[0] for row in rows], parts, complete)
+
+
+def matching_ids(records, query, sort="relevance"):
+    """Primary keys of the records in ``records`` that match ``query``, in ``sort`` order."""
+    return match(records, query, sort).ids
 
 
 def ordered_ids(records, sort):
@@ -217,9 +293,10 @@ def ordered_ids(records, sort):
     return list(records.order_by(*SORTS[sort].fields, "pk").values_list("pk", flat=True))
 
 
-def spelling_suggestion(records, query):
-    """A corrected query built from words the caller can find (titles and summaries of the
-    records in ``records``, and topic names), or None."""
+def spelling_suggestion(records, query, only=None):
+    """A corrected query built from words the caller can find (titles, summaries and tags of the
+    records in ``records``, and topic names), or None. With ``only``, only those words may
+    change."""
     words = query_terms(query)
     if not words:
         return None
@@ -228,9 +305,11 @@ def spelling_suggestion(records, query):
         vocabulary.update(query_terms(title))
         vocabulary.update(query_terms(summary))
     vocabulary.update(w for name in Topic.objects.values_list("name", flat=True) for w in query_terms(name))
+    tags = RecordTag.objects.filter(content_object__in=records.order_by().values("pk")).values_list("tag__name")
+    vocabulary.update(w for (name,) in tags.distinct() for w in query_terms(name))
     corrected, changed = [], False
     for word in words:
-        if word in vocabulary or word.isdigit():
+        if word in vocabulary or word.isdigit() or (only is not None and word not in only):
             corrected.append(word)
             continue
         close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.75)

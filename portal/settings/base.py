@@ -167,6 +167,10 @@ WAGTAILSEARCH_BACKENDS = {
         "PATH": os.environ.get("SEARCH_INDEX_PATH", str(VAR_DIR / "search-index")),
     }
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # For modelsearch's database backend on PostgreSQL: English stems with accents folded
+    # ("Tramer" finds "Tramèr"), a text search configuration made by migration 0013.
+    WAGTAILSEARCH_BACKENDS["default"]["SEARCH_CONFIG"] = "portal_english"
 
 # How many records an index page lists at a time.
 PORTAL_PAGE_SIZE = int(os.environ.get("PORTAL_PAGE_SIZE", "20"))

@@ -110,10 +110,15 @@ def test_filters_narrow_search_results(client, searchable):
     assert search(client, q="refund", kind="lesson")["total"] == 1
 
 
-def test_misspelt_query_gets_a_suggestion_built_from_visible_words(client, searchable):
+def test_a_misspelt_word_is_searched_as_the_closest_visible_word_and_says_so(client, searchable):
+    """A word that matches nothing is searched as the closest word of the visible records (the
+    results of that spelling come first, and the answer names it); "did you mean" is then not
+    offered as well."""
     body = search(client, q="multilingal")
-    assert body["total"] == 0
-    assert body["suggestions"]["spelling"] == "multilingual"
+    assert body["suggestions"]["corrected"] == "multilingual"
+    assert body["total"] >= 1 and "ultilingual" in body["results"][0]["title"] + body["results"][0]["summary"]
+    assert body["suggestions"]["spelling"] is None
+    assert search(client, q="multilingual")["suggestions"]["corrected"] is None
 
 
 def test_completions_suggest_visible_titles(client, searchable):

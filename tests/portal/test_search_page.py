@@ -123,10 +123,12 @@ def test_pagination_keeps_the_query_and_filters(client, indexes, settings):
     assert len(titles(client.get("/search/?q=grid&sector=energy&page=3"))) == 1
 
 
-def test_did_you_mean_offers_a_close_spelling_that_finds_more(client, corpus):
+def test_a_word_that_matches_nothing_is_searched_as_its_closest_spelling_and_the_page_says_so(client, corpus):
     response = client.get("/search/?q=injektion")
-    assert response.context["listing"].spelling == "injection"
-    assert 'href="?q=injection"' in response.content.decode()
+    listing = response.context["listing"]
+    assert listing.corrected == "injection" and listing.total >= 1
+    assert listing.spelling is None  # not also offered as "did you mean"
+    assert "Showing results for <strong>injection</strong>" in response.content.decode()
 
 
 HOSTILE = [

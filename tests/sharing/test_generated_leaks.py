@@ -252,6 +252,19 @@ def check_visitor(world, built, visitor):
     expected = {page.title for page, spec in zip(built.pages, built.specs, strict=True) if may_see(visitor, spec)}
     assert {item["title"] for item in listed} == expected, label
 
+    # Searches aimed at a record the visitor may not see (its UUID, its tag, a provision's title,
+    # the title misspelt) find nothing of it, and what they answer names nothing of it.
+    hidden_uuids = {str(built.pages[i].translation_key) for i in hidden}
+    for i in sorted(hidden):
+        aimed = [str(built.pages[i].translation_key), built.markers[i][4]]
+        if built.specs[i].kind == "framework":
+            aimed += [f"Qz{built.number}r{i}provision", f"Qz{built.number}r{i}provisoin"]
+        for query in aimed:
+            answer = client.get("/api/v1/search/", {"q": query}).json()
+            assert not {hit["uuid"] for hit in answer["results"]} & hidden_uuids, (label, query)
+            shown = {key: answer[key] for key in ("total", "results", "facets", "suggestions")}
+            assert_absent({f"search for {query}": json.dumps(shown)}, markers, label)
+
     # The change feed, with the session and with a token: replayed from the start, it gives
     # exactly the listing, and it names (even as a tombstone) only records the visitor could see
     # at some time.

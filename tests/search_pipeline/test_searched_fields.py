@@ -1,0 +1,111 @@
+"""What a search looks at besides titles and text: tags, sectors, identifiers, UUIDs and the
+provisions of frameworks, through the public search (``portal.services.search``), for visitors
+who may see the record and never for those who may not."""
+
+import pytest
+
+from django.contrib.auth.models import AnonymousUser
+
+from portal.models import ExternalIdentifier, RecordPage, SharingLevel
+from portal.services import search
+from tests.factories import FindingFactory, FrameworkFactory, OrganisationFactory, ProvisionFactory, SectorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def visible():
+    return RecordPage.objects.visible_to(AnonymousUser())
+
+
+def titles(query):
+    return [record.title for record in search.search(visible(), query).records]
+
+
+def publish(page):
+    page.save_revision().publish()
+    return page
+
+
+@pytest.fixture
+def finding(indexes):
+    page = FindingFactory(
+        parent=indexes["finding"], live=False, title="Plain title", summary="Nothing else.", sectors=[]
+    )
+    page.sectors.set([SectorFactory(name="Telecommunications")])
+    page.tags.add("quokka tests")
+    ExternalIdentifier.objects.create(record=page, scheme="cve", value="CVE-2024-3094", sort_order=0)
+    ExternalIdentifier.objects.create(record=page, scheme="doi", value="10.1234/Example.5678", sort_order=1)
+    return publish(page)
+
+
+def test_tags_and_sectors_of_a_published_record_are_searched(finding):
+    """They are saved after the page row (modelcluster): the record is indexed again when published."""
+    assert titles("quokka") == ["Plain title"]
+    assert titles("telecommunications") == ["Plain title"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "CVE-2024-3094",
+        "cve-2024-3094",
+        "10.1234/example.5678",
+        "doi:10.1234/EXAMPLE.5678",
+        "https://doi.org/10.1234/Example.5678",
+    ],
+)
+def test_an_identifier_finds_its_record_first_whatever_its_case(finding, indexes, query):
+    FindingFactory(parent=indexes["finding"], title="About 2024 and 3094", summary="CVE numbers 2024 3094.")
+    assert titles(query)[0] == "Plain title"
+
+
+def test_a_uuid_finds_its_record(finding):
+    assert titles(str(finding.translation_key)) == ["Plain title"]
+    assert titles(str(finding.translation_key).upper()) == ["Plain title"]
+
+
+def test_identifiers_and_uuids_of_records_the_visitor_may_not_see_find_nothing(indexes):
+    hidden = FindingFactory(
+        parent=indexes["finding"],
+        live=False,
+        sharing_level=SharingLevel.AMBER,
+        owning_organisation=OrganisationFactory(),
+    )
+    ExternalIdentifier.objects.create(record=hidden, scheme="cve", value="CVE-2031-0001", sort_order=0)
+    publish(hidden)
+    assert titles("CVE-2031-0001") == []
+    assert titles(str(hidden.translation_key)) == []
+
+
+def test_a_provision_title_finds_its_framework_and_the_result_names_the_provision(indexes):
+    long_framework = FrameworkFactory(parent=indexes["framework"], title="A long regulation", summary="Rules.")
+    for n in range(40):
+        ProvisionFactory(framework=long_framework, code=f"Art. {n}", title=f"Obligations of kind {n} for providers")
+    ProvisionFactory(framework=long_framework, code="Art. 73", title="Reporting of serious incidents")
+    FindingFactory(parent=indexes["finding"], title="Incident databases", summary="Reporting of incidents.")
+    outcome = search.search(visible(), "serious incident reporting")
+    assert outcome.records[0].title == "A long regulation"
+    part = outcome.records[0].matched_part
+    assert (part.code, part.title, part.anchor) == ("Art. 73", "Reporting of serious incidents", "art-73")
+
+
+def test_a_provision_of_a_framework_the_visitor_may_not_see_finds_nothing(indexes):
+    hidden = FrameworkFactory(
+        parent=indexes["framework"], sharing_level=SharingLevel.AMBER, owning_organisation=OrganisationFactory()
+    )
+    ProvisionFactory(framework=hidden, code="S1", title="Quarantined widget handling")
+    assert titles("quarantined widget") == []
+
+
+def test_records_matching_every_word_come_before_records_matching_some(indexes):
+    FindingFactory(parent=indexes["finding"], title="Attacks attacks attacks", summary="Attacks on attacks.")
+    FindingFactory(parent=indexes["finding"], title="Jailbreak attacks", summary="A study.")
+    assert titles("jailbreak attacks")[0] == "Jailbreak attacks"
+
+
+def test_a_word_that_matches_nothing_is_searched_as_its_closest_spelling_and_said(indexes):
+    FindingFactory(parent=indexes["finding"], title="Jailbreak attacks", summary="A study.")
+    FindingFactory(parent=indexes["finding"], title="Prompt attacks", summary="Another study.")
+    outcome = search.search(visible(), "jailbrake attacks")
+    assert outcome.corrected == "jailbreak attacks"
+    assert [record.title for record in outcome.records][0] == "Jailbreak attacks"
