@@ -49,6 +49,8 @@ CASES = [
     # A word found nowhere, new on each request: the same matches, never from the cache.
     ("faceted search, a new query each time", "/search/?q=model+safety+zq{n}&sector=finance&kind=finding", "search"),
     ("search, browse with facets", "/search/?topic=privacy-and-security", "search"),
+    # A misspelt word: searched as the closest word of the visitor's records ("jailbreak").
+    ("search with a misspelt word", "/search/?q=jailbrake+attacks", "search"),
 ]
 
 

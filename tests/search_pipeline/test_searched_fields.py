@@ -109,3 +109,53 @@ def test_a_word_that_matches_nothing_is_searched_as_its_closest_spelling_and_sai
     outcome = search.search(visible(), "jailbrake attacks")
     assert outcome.corrected == "jailbreak attacks"
     assert [record.title for record in outcome.records][0] == "Jailbreak attacks"
+
+
+def test_promoted_results_come_first_with_their_note_on_the_web_and_in_the_api(client, indexes):
+    from portal.models import PromotedRecord, SearchPromotion
+
+    matching = FindingFactory(parent=indexes["finding"], title="Model evaluation methods", summary="Evaluation.")
+    chosen = FindingFactory(parent=indexes["finding"], title="A guide editors like", summary="Unrelated words.")
+    hidden = FindingFactory(
+        parent=indexes["finding"],
+        title="Restricted guide",
+        sharing_level=SharingLevel.AMBER,
+        owning_organisation=OrganisationFactory(),
+    )
+    promotion = SearchPromotion.objects.create(query="model evaluation", slug="model-evaluation")
+    PromotedRecord.objects.create(promotion=promotion, record=hidden, note="Secret note", sort_order=0)
+    PromotedRecord.objects.create(promotion=promotion, record=chosen, note="Start here", sort_order=1)
+
+    assert titles("Model  Evaluation") == ["A guide editors like", "Model evaluation methods"]
+    assert titles("evaluation")[0] == matching.title  # another query: no promotion
+    page = client.get("/search/", {"q": "model evaluation"}).content.decode()
+    assert "Recommended for this search</strong>: Start here" in page
+    assert "Secret note" not in page and "Restricted guide" not in page
+    hits = client.get("/api/v1/search/", {"q": "model evaluation"}).json()["results"]
+    assert [hit["promoted"] for hit in hits] == [{"note": "Start here"}, None]
+
+
+def test_the_backend_searches_of_one_query_are_bounded_however_many_words_it_has(indexes, monkeypatch):
+    from portal.services import matching
+
+    FindingFactory(parent=indexes["finding"], title="Jailbreak attacks", summary="A study.")
+    asked = []
+    real = matching._backend_ranking
+    monkeypatch.setattr(matching, "_backend_ranking", lambda text, operator: asked.append(text) or real(text, operator))
+    search.search(visible(), " ".join(f"zzq{n}" for n in range(80)))
+    assert len(asked) == 2  # every word, then some; no word is looked at on its own
+    asked.clear()
+    search.search(visible(), "jailbrake zzq1 zzq2 zzq3 zzq4 zzq5 zzq6 zzq7")
+    assert len(asked) <= 2 + 8 + 2  # the query; each word on its own; the corrected query
+
+
+def test_the_database_backend_folds_accents_as_the_portal_configures_it(indexes, settings):
+    """On PostgreSQL through the text search configuration of migration 0013 (the settings name
+    it), on SQLite through FTS5's own folding."""
+    backend = {key: value for key, value in settings.WAGTAILSEARCH_BACKENDS["default"].items() if key != "PATH"}
+    settings.WAGTAILSEARCH_BACKENDS = {"default": {**backend, "BACKEND": "modelsearch.backends.database"}}
+    FindingFactory(parent=indexes["finding"], title="Stealing part of a production model", authors="Florian Tramèr")
+    FindingFactory(parent=indexes["finding"], title="Another paper", authors="Florian Tramer")
+    assert (
+        sorted(titles("Tramer")) == sorted(titles("Tramèr")) == ["Another paper", "Stealing part of a production model"]
+    )
