@@ -175,7 +175,9 @@ class TermTable:
             ordered = sorted(counts, reverse=True)
         else:
             ordered = sorted(counts, key=lambda v: (-counts[v], labels[v]))
-        return [FacetValue(v, labels[v], counts[v], v in selected) for v in ordered]
+        values = [FacetValue(v, labels[v], counts[v], v in selected) for v in ordered]
+        # A chosen value that matches nothing here stays listed (count 0), so it can be unticked.
+        return values + [FacetValue(v, labels[v], 0, True) for v in sorted(selected) if v in labels and v not in counts]
 
 
 def _topic_tree(topic_masks, scope, selected):
@@ -203,4 +205,9 @@ def _topic_tree(topic_masks, scope, selected):
                 walk(topic.pk, depth + 1)
 
     walk(None, 0)
+    # A chosen topic that matches nothing here stays listed (count 0), so it can be unticked.
+    shown = {value.value for value in values}
+    for topic in sorted(topics.values(), key=lambda t: t.name):
+        if topic.slug in selected and topic.slug not in shown:
+            values.append(FacetValue(topic.slug, topic.name, 0, True, 0))
     return values

@@ -87,6 +87,15 @@ def test_facets_combine_and_across_or_within(client, corpus):
     assert facet(client.get("/search/?q=injection&sector=finance"), "sector") == {"finance": 1, "health": 1}
 
 
+def test_a_chosen_value_that_matches_nothing_stays_listed_so_it_can_be_unticked(client, corpus):
+    response = client.get("/search/?q=injection&sector=health&kind=finding")
+    sectors = {v.value: (v.count, v.selected) for v in response.context["listing"].facets["sector"]}
+    assert sectors["health"] == (0, True)
+    response = client.get("/search/?q=support&topic=prompt-injection")
+    topics = {v.value: (v.count, v.selected) for v in response.context["listing"].facets["topic"]}
+    assert topics["prompt-injection"] == (0, True)
+
+
 def test_topic_facet_is_a_tree_and_a_parent_includes_its_subtopics(client, corpus):
     response = client.get("/search/?q=")
     topics = {v.value: (v.count, v.depth) for v in response.context["listing"].facets["topic"]}

@@ -177,6 +177,8 @@ def expected(model, matched, chosen):
             if meets(uuid, skip=name):
                 for value in model[uuid]["facets"][name]:
                     found[value] = found.get(value, 0) + 1
+        for value in chosen.get(name, ()):  # a chosen value stays listed, with 0 if nothing has it
+            found.setdefault(value, 0)
         counts[name] = found
     return total, counts
 
