@@ -33,7 +33,7 @@ from portal.models import Membership, PromotedRecord, RecordPage, SearchPromotio
 from portal.services.promotions import promoted
 from portal.services.synonyms import MAX_ALTERNATIVES, alternatives, synonym_groups
 from tests.factories import FindingFactory, FrameworkFactory, OrganisationFactory
-from tests.sharing.leak_world import FACTORIES, VISITORS, may_see, record_specs
+from tests.sharing.leak_world import FACTORIES, VISITORS, may_see, record_specs, settle
 
 pytestmark = pytest.mark.django_db
 
@@ -431,19 +431,7 @@ def test_promoted_never_gives_a_visitor_a_record_they_may_not_see(visitors, spec
                 owning_organisation=organisations[spec.owner] if spec.owner else None,
                 live=spec.state != "draft",
             )
-            page.shared_with_organisations.set([organisations[name] for name in spec.shared_with])
-            page.shared_with_people.set([users[name] for name in spec.people])
-            if spec.state == "draft":
-                page.save_revision()
-            else:
-                page.save_revision().publish()
-            page = RecordPage.objects.get(pk=page.pk).specific
-            if spec.was:
-                page.sharing_level = spec.level
-                page.save_revision().publish()
-            if spec.state == "unpublished":
-                page.unpublish()
-            pages.append(page)
+            pages.append(settle(page, spec, organisations, users))
         promotion(f"query {number}", *[(page, f"note {i}") for i, page in enumerate(pages)])
         for visitor in VISITORS:
             found = promoted(f"Query  {number}", RecordPage.objects.visible_to(users[visitor.name]))

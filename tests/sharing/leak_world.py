@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
+from portal.models import RecordPage
 from tests.factories import FindingFactory, FrameworkFactory, LessonFactory
 
 CLEAR, GREEN, AMBER, STRICT, RED = "TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"
@@ -93,6 +94,25 @@ def could_ever_see(visitor, spec):
 def may_manage(visitor, spec):
     """Staff work in the admin on their organisations' records and on records no organisation owns."""
     return visitor.superuser or (visitor.staff and (spec.owner is None or spec.owner in visitor.organisations))
+
+
+def settle(page, spec, organisations, users):
+    """Share ``page`` (made with ``spec.was or spec.level``, live unless a draft) as ``spec`` says
+    and bring it to its state: published, then narrowed to ``spec.level`` if it ``was`` wider,
+    then unpublished; or a draft never published. Returns the record as stored."""
+    page.shared_with_organisations.set([organisations[name] for name in spec.shared_with])
+    page.shared_with_people.set([users[name] for name in spec.people])
+    if spec.state == "draft":
+        page.save_revision()
+    else:
+        page.save_revision().publish()
+    page = RecordPage.objects.get(pk=page.pk).specific
+    if spec.was:
+        page.sharing_level = spec.level
+        page.save_revision().publish()
+    if spec.state == "unpublished":
+        page.unpublish()
+    return page
 
 
 @st.composite

@@ -72,6 +72,7 @@ from tests.sharing.leak_world import (
     graphs,
     may_manage,
     may_see,
+    settle,
 )
 
 pytestmark = pytest.mark.django_db
@@ -168,19 +169,8 @@ def build(graph, number, world, indexes):
             topics=[world["topics"][spec.topic]],
             live=spec.state != "draft",
         )
-        page.shared_with_organisations.set([organisations[name] for name in spec.shared_with])
-        page.shared_with_people.set([users[name] for name in spec.people])
         page.tags.add(tag)
-        if spec.state == "draft":
-            page.save_revision()
-        else:
-            page.save_revision().publish()
-        page = RecordPage.objects.get(pk=page.pk).specific
-        if spec.was:
-            page.sharing_level = spec.level
-            page.save_revision().publish()
-        if spec.state == "unpublished":
-            page.unpublish()
+        page = settle(page, spec, organisations, users)
         own = [page.title, f"Qz{number}r{i}summary", f"Qz{number}r{i}body", page.slug, tag, str(page.translation_key)]
         own += [f"qz{number}r{i}file", f"Qz{number}r{i}document", f"Qz{number}r{i}alt", f"Qz{number}r{i}caption"]
         if spec.kind == "framework":
