@@ -268,7 +268,9 @@ def match(records, query, sort="relevance"):
 
     The backend ranks every record that matches; the database then keeps those in ``records``,
     in one pass that also reads what the sort orders by, so a record the caller may not see is
-    dropped before anything counts or shows it, and sorting is the same on every backend."""
+    dropped before anything counts or shows it, and sorting is the same on every backend.
+    Question words are dropped first (``matching.content_query``), on every surface."""
+    query = matching.content_query(query)
     try:
         phrasings = synonyms.alternatives(query)[:MAX_PHRASINGS]
         ranking = matching.rank(query, several_words=len(query_terms(query)) > 1, phrasings=phrasings)

@@ -159,3 +159,13 @@ def test_the_database_backend_folds_accents_as_the_portal_configures_it(indexes,
     assert (
         sorted(titles("Tramer")) == sorted(titles("Tramèr")) == ["Another paper", "Stealing part of a production model"]
     )
+
+
+def test_every_surface_drops_question_words_the_same_way(client, indexes):
+    """The search and the API's record list with ``q`` share one rule (``match``): question words
+    go wherever a query is matched."""
+    FindingFactory(parent=indexes["finding"], title="Evaluating agents", summary="A benchmark.")
+    FindingFactory(parent=indexes["finding"], title="Do anything now", summary="Jailbreak prompts.")
+    listed = client.get("/api/v1/records/", {"q": "how do I evaluate"}).json()["results"]
+    assert [item["title"] for item in listed] == ["Evaluating agents"]
+    assert titles("how do I evaluate") == ["Evaluating agents"]
