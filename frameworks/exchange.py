@@ -4,11 +4,15 @@ Registered with ``portal.exchange.kinds`` when the app is ready (``apps.py``); t
 docs/data-format.md.
 """
 
+import datetime
+
 from portal.exchange import kinds
 from portal.exchange.serialize import normalize
 from portal.text import anchor
 
-from .models import Crosswalk, CrosswalkMapping, Provision
+from .models import Crosswalk, CrosswalkMapping, FrameworkVersion, Provision, ProvisionChange
+from .models.crosswalks import OLD_RELATIONS
+from .models.rules import history_problems
 
 FRAMEWORK_FIELDS = {
     "issuing_body": "org",
@@ -20,10 +24,25 @@ FRAMEWORK_FIELDS = {
 }
 
 
+def _date(value):
+    """A date from a file value (a date already, or ISO text), or None."""
+    if value in (None, "") or isinstance(value, datetime.date):
+        return value or None
+    return datetime.date.fromisoformat(str(value))
+
+
 # -- provisions ------------------------------------------------------------------
 def provisions_to_file(content):
     return [
-        {"level": p.level, "type": p.provision_type, "code": p.code, "title": p.title, "text": p.text}
+        {
+            "level": p.level,
+            "type": p.provision_type,
+            "code": p.code,
+            "title": p.title,
+            "text": p.text,
+            "applies_from": p.applies_from,
+            "applies_until": p.applies_until,
+        }
         for p in content.provisions.all()
     ]
 
@@ -70,6 +89,8 @@ def write_provisions(page, items):
         provision.text = item.get("text") or ""
         provision.level = item.get("level", 1)
         provision.provision_type = item.get("type") or "other"
+        provision.applies_from = _date(item.get("applies_from"))
+        provision.applies_until = _date(item.get("applies_until"))
         provision.sort_order = position
         provision.save()
     for provision in existing.values():
@@ -80,7 +101,95 @@ def attach_provisions(content, page):
     content.provisions = list(Provision.objects.filter(framework=page).order_by("sort_order"))
 
 
+# -- history: versions and provision changes ---------------------------------------
+VERSION_FIELDS = (
+    "key",
+    "kind",
+    "title",
+    "identifier",
+    "adopted",
+    "published",
+    "in_force",
+    "applies_from",
+    "withdrawn",
+    "source_url",
+    "note",
+)
+VERSION_DATE_FIELDS = {"adopted", "published", "in_force", "applies_from", "withdrawn"}
+
+
+def versions_to_file(content):
+    return [{name: getattr(v, name) for name in VERSION_FIELDS} for v in content.versions.all()]
+
+
+def attach_versions(content, items):
+    content.versions = [
+        FrameworkVersion(
+            sort_order=position,
+            **{
+                name: _date(item.get(name)) if name in VERSION_DATE_FIELDS else (item.get(name) or "")
+                for name in VERSION_FIELDS
+            },
+        )
+        for position, item in enumerate(items)
+    ]
+
+
+def changes_to_file(content):
+    return [
+        {
+            "version": c.version,
+            "code": c.code,
+            "change": c.change,
+            "note": c.note,
+            "old_code": c.old_code,
+            "applies_from": c.applies_from,
+        }
+        for c in content.provision_changes.all()
+    ]
+
+
+def attach_changes(content, items):
+    content.provision_changes = [
+        ProvisionChange(
+            sort_order=position,
+            version=item["version"],
+            code=str(item["code"]),
+            change=item["change"],
+            note=item.get("note") or "",
+            old_code=str(item.get("old_code") or ""),
+            applies_from=_date(item.get("applies_from")),
+        )
+        for position, item in enumerate(items)
+    ]
+
+
+def check_history(checker, doc, where, fields):
+    """Version dates are dates; the history keeps ``rules.history_problems``."""
+    versions = [v for v in fields.get("versions") or [] if isinstance(v, dict)]
+    for i, version in enumerate(versions):
+        for name in sorted(VERSION_DATE_FIELDS):
+            checker.check_date(doc, where + ("versions", i, name), version.get(name))
+    provisions = [p for p in fields.get("provisions") or [] if isinstance(p, dict)]
+    changes = [c for c in fields.get("changes") or [] if isinstance(c, dict)]
+    for i, change in enumerate(changes):
+        checker.check_date(doc, where + ("changes", i, "applies_from"), change.get("applies_from"))
+    for section, index, field, message in history_problems(versions, provisions, changes):
+        checker.problem(doc, where + (section, index, field), message)
+
+
 # -- crosswalks ------------------------------------------------------------------
+def mapping_from_v1(mapping):
+    """A mapping of a ``portal-records/1`` file in the set-theory vocabulary (``OLD_RELATIONS``)."""
+    if isinstance(mapping, dict) and mapping.get("relation") in OLD_RELATIONS and "rationale" not in mapping:
+        mapping["relation"], mapping["rationale"] = OLD_RELATIONS[mapping["relation"]]
+
+
+def crosswalk_from_v1(item):
+    for mapping in item.get("mappings") or []:
+        mapping_from_v1(mapping)
+
+
 def crosswalk_to_dict(crosswalk):
     return normalize(
         {
@@ -96,6 +205,8 @@ def crosswalk_to_dict(crosswalk):
                     "source": m.source_provision.code,
                     "target": m.target_provision.code,
                     "relation": m.relation,
+                    "rationale": m.rationale,
+                    "strength": m.strength,
                     "note": m.note,
                     "source_ref": m.source,
                 }
@@ -155,7 +266,9 @@ def save_crosswalk(slug, item, db):
             sort_order=position,
             source_provision=left[anchor(mapping["source"])],
             target_provision=right[anchor(mapping["target"])],
-            relation=mapping.get("relation") or "related",
+            relation=mapping["relation"],
+            rationale=mapping["rationale"],
+            strength=mapping.get("strength"),
             note=mapping.get("note") or "",
             source=mapping.get("source_ref") or "",
         )
@@ -178,6 +291,7 @@ def register():
             plural="frameworks",
             fields=FRAMEWORK_FIELDS,
             date_order=(("effective_date", "end_date"),),
+            check=check_history,
             provisions=kinds.Provisions(
                 to_file=provisions_to_file,
                 codes_in_file=provision_codes_in_file,
@@ -185,6 +299,10 @@ def register():
                 check=check_provisions,
                 write=write_provisions,
                 attach=attach_provisions,
+            ),
+            parts=(
+                kinds.Part("versions", to_file=versions_to_file, attach=attach_versions, before_provisions=True),
+                kinds.Part("changes", to_file=changes_to_file, attach=attach_changes),
             ),
             index_title="Frameworks",
             index_intro="Laws, standards and voluntary frameworks for governing AI, with their provisions.",
@@ -198,5 +316,6 @@ def register():
             stored=stored_crosswalk,
             save=save_crosswalk,
             export=export_crosswalks,
+            from_v1=crosswalk_from_v1,
         )
     )

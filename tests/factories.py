@@ -147,4 +147,5 @@ class CrosswalkMappingFactory(DjangoModelFactory):
     class Meta:
         model = CrosswalkMapping
 
-    relation = "equivalent"
+    relation = "equal"
+    rationale = "semantic"

@@ -1,6 +1,7 @@
 """Crosswalks: how the provisions of one framework map onto another's."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -113,9 +114,13 @@ class Crosswalk(index.Indexed, ClusterableModel):
     def compare(cls, left, right):
         """Rows for a side-by-side view of two frameworks.
 
-        Returns one row per provision of ``left`` with the provisions of ``right`` it maps to (from
-        a crosswalk in either direction), the provisions of ``right`` that nothing maps to, the
-        crosswalks used, and coverage figures for both sides (mapped, total, per cent).
+        Returns one row per provision of ``left`` with the provisions of ``right`` it relates to
+        (from a crosswalk in either direction; each relation read from ``left``'s side, so a
+        crosswalk published the other way round reads "superset of" where it said "subset of"),
+        the provisions of ``right`` that nothing relates to, the crosswalks used, and coverage
+        figures for both sides: provisions related at all (any relation but "not related"), and
+        provisions wholly covered by the other side (equal to, or a subset of, one of its
+        provisions).
         """
         mappings = (
             CrosswalkMapping.objects.filter(
@@ -125,36 +130,81 @@ class Crosswalk(index.Indexed, ClusterableModel):
             .select_related("source_provision", "target_provision", "crosswalk")
             .order_by("sort_order", "pk")
         )
-        by_left, mapped_right, sources = {}, set(), {}
+        by_left, related_right, covered_right, sources = {}, set(), set(), {}
         for mapping in mappings:
             ours, theirs = mapping.source_provision, mapping.target_provision
-            if ours.framework_id != left.pk:
+            flipped = ours.framework_id != left.pk
+            if flipped:
                 ours, theirs = theirs, ours
-            by_left.setdefault(ours.pk, []).append({"provision": theirs, "mapping": mapping})
-            mapped_right.add(theirs.pk)
+            relation = mapping.relation_from(flipped)
+            by_left.setdefault(ours.pk, []).append(
+                {
+                    "provision": theirs,
+                    "mapping": mapping,
+                    "relation": relation,
+                    "relation_label": CrosswalkMapping.relation_label(relation),
+                }
+            )
+            if relation != CrosswalkMapping.Relation.NOT_RELATED:
+                related_right.add(theirs.pk)
+            if CrosswalkMapping.CONVERSE.get(relation, relation) in CrosswalkMapping.COVERING:
+                covered_right.add(theirs.pk)
             sources[mapping.crosswalk.pk] = mapping.crosswalk
         left_provisions = list(left.provisions.all())
         rows = [{"provision": p, "matches": by_left.get(p.pk, [])} for p in left_provisions]
         right_provisions = list(right.provisions.all())
-        mapped_left = sum(1 for row in rows if row["matches"])
+        related_left = sum(1 for row in rows if any(m["relation"] != "not_related" for m in row["matches"]))
+        covered_left = sum(1 for row in rows if any(m["relation"] in CrosswalkMapping.COVERING for m in row["matches"]))
         return {
             "rows": rows,
-            "unmapped_right": [p for p in right_provisions if p.pk not in mapped_right],
+            "unmapped_right": [p for p in right_provisions if p.pk not in related_right],
             "crosswalks": list(sources.values()),
-            "mapped_left": mapped_left,
-            "total_left": len(left_provisions),
-            "coverage_left": round(100 * mapped_left / len(left_provisions)) if left_provisions else 0,
-            "mapped_right": len(mapped_right),
-            "total_right": len(right_provisions),
-            "coverage_right": round(100 * len(mapped_right) / len(right_provisions)) if right_provisions else 0,
+            "left": _coverage(related_left, covered_left, len(left_provisions)),
+            "right": _coverage(len(related_right), len(covered_right), len(right_provisions)),
         }
 
 
+def _coverage(related, covered, total):
+    """Coverage figures of one side: related at all, wholly covered, out of how many (per cent)."""
+    return {
+        "related": related,
+        "covered": covered,
+        "total": total,
+        "related_percent": round(100 * related / total) if total else 0,
+        "covered_percent": round(100 * covered / total) if total else 0,
+    }
+
+
+#: Old relation -> (relation, rationale): the rule that re-expressed mappings made before the
+#: set-theory vocabulary (migration 0004, ``portal-records/1`` files; docs/data-format.md).
+OLD_RELATIONS = {
+    "equivalent": ("equal", "semantic"),
+    "partial": ("intersects_with", "semantic"),
+    "related": ("intersects_with", "functional"),
+}
+
+
 class CrosswalkMapping(Orderable):
+    """One relationship between a provision of the source framework and one of the target, in the
+    set-theory vocabulary of NIST IR 8477 (also that of NIST's OLIR programme and OSCAL mappings),
+    read as “source <relation> target”."""
+
     class Relation(models.TextChoices):
-        EQUIVALENT = "equivalent", "Equivalent"
-        PARTIAL = "partial", "Partial overlap"
-        RELATED = "related", "Related"
+        EQUAL = "equal", "Equal to"
+        SUBSET_OF = "subset_of", "Subset of"
+        SUPERSET_OF = "superset_of", "Superset of"
+        INTERSECTS_WITH = "intersects_with", "Intersects with"
+        NOT_RELATED = "not_related", "Not related to"
+
+    class Rationale(models.TextChoices):
+        SYNTACTIC = "syntactic", "Syntactic (the wording)"
+        SEMANTIC = "semantic", "Semantic (the meaning)"
+        FUNCTIONAL = "functional", "Functional (the outcome)"
+
+    #: The relation read the other way round (target <relation> source).
+    CONVERSE = {"subset_of": "superset_of", "superset_of": "subset_of"}
+    #: Relations under which the source provision is wholly covered by the target.
+    COVERING = {"equal", "subset_of"}
 
     crosswalk = ParentalKey(Crosswalk, on_delete=models.CASCADE, related_name="mappings")
     source_provision = models.ForeignKey(
@@ -172,8 +222,22 @@ class CrosswalkMapping(Orderable):
     relation = models.CharField(
         max_length=20,
         choices=Relation.choices,
-        default=Relation.RELATED,
-        help_text="Equivalent: they ask for the same thing. Partial: they overlap. Related: same subject.",
+        default=Relation.INTERSECTS_WITH,
+        help_text="Read as “source … target”. Equal: the same content. Subset of: the source lies wholly within "
+        "the target. Superset of: the source contains all of the target. Intersects with: each has content the "
+        "other lacks. Not related to: examined, and no overlap.",
+    )
+    rationale = models.CharField(
+        max_length=20,
+        choices=Rationale.choices,
+        default=Rationale.SEMANTIC,
+        help_text="What the relation was judged on: the wording, the meaning, or the outcome the two achieve.",
+    )
+    strength = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="Optional, 1 to 10: how strongly the two are related, if the source says.",
     )
     note = models.CharField(max_length=500, blank=True, help_text="Optional: what differs between the two.")
     source = models.CharField(
@@ -186,9 +250,19 @@ class CrosswalkMapping(Orderable):
         FieldPanel("source_provision"),
         FieldPanel("target_provision"),
         FieldPanel("relation"),
+        FieldPanel("rationale"),
+        FieldPanel("strength"),
         FieldPanel("note"),
         FieldPanel("source"),
     ]
 
     def __str__(self):
-        return f"{self.source_provision.code} → {self.target_provision.code}"
+        return f"{self.source_provision.code} {self.get_relation_display().lower()} {self.target_provision.code}"
+
+    def relation_from(self, reversed_):
+        """This mapping's relation read from the target's side if ``reversed_``."""
+        return self.CONVERSE.get(self.relation, self.relation) if reversed_ else self.relation
+
+    @classmethod
+    def relation_label(cls, relation):
+        return cls.Relation(relation).label

@@ -3,6 +3,8 @@ evidence map, crosswalk partners and the 'compare with' picker) and ``{% provisi
 The framework page keeps both in a cached fragment, so a page served from the cache runs none of
 their queries."""
 
+import datetime
+
 from django import template
 
 from frameworks.models import Crosswalk, FrameworkPage
@@ -23,6 +25,21 @@ def compare_and_explore(context, page):
     }
 
 
-@register.inclusion_tag("frameworks/provision_outline.html")
-def provision_outline(page):
-    return {"provision_tree": page.provision_tree()}
+@register.inclusion_tag("frameworks/provision_outline.html", takes_context=True)
+def provision_outline(context, page, as_of=None):
+    """The outline: every provision with where it stands today, or with ``as_of`` only those that
+    apply on that day."""
+    tree = page.provision_tree(as_of, only_applying=bool(as_of))
+    return {"request": context.get("request"), "page": page, "provision_tree": tree, "as_of": as_of}
+
+
+@register.inclusion_tag("frameworks/framework_history.html", takes_context=True)
+def framework_history(context, page):
+    """The framework's versions, oldest first, with where each stands today."""
+    versions = list(page.versions.all())
+    today = datetime.date.today()
+    return {
+        "request": context.get("request"),
+        "page": page,
+        "versions": [{"version": v, "state": v.state_on(today), "label": v.state_label(today)} for v in versions],
+    }

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 #: The version of the stored shape. Bump it when what a record's stored representation holds
 #: changes (a field added, a label or a block template changed): rows of another version are
 #: produced again when read (or by ``manage.py build_representations``).
-FORMAT = 2
+FORMAT = 3  # 3: framework versions, provision dates and changes
 
 BATCH = 200
 

@@ -7,4 +7,11 @@ transaction, ``exporter`` writes files out deterministically. What each kind of 
 (its own fields, its provisions, crosswalks) the apps register in ``kinds``.
 """
 
-FORMAT = "portal-records/1"
+#: The format exports write.
+FORMAT = "portal-records/2"
+#: The formats imports read: each with its JSON Schema (data/schema/). A file of an older format
+#: is brought up to the current one as it is read (``kinds.ExchangeSection.from_v1``).
+FORMATS = {
+    "portal-records/1": "records-1.schema.json",
+    "portal-records/2": "records.schema.json",
+}

@@ -1,6 +1,6 @@
 """Everything a set of record files defines, by key, with where each item was defined."""
 
-from portal.exchange import FORMAT, kinds
+from portal.exchange import FORMAT, FORMATS, kinds
 from portal.exchange.files import Problem
 from portal.exchange.keys import Entry, ItemKey, RecordKey, TermKey
 from portal.exchange.serialize import TAXONOMY_LAYOUT, in_layout
@@ -23,9 +23,11 @@ class Catalogue:
     def collect(self):
         relations = in_layout(TAXONOMY_LAYOUT)
         for doc in self.documents:
-            if doc.data.get("format") != FORMAT:
-                self.problem(doc, ("format",), f"the file must start with 'format: {FORMAT}'")
+            if doc.data.get("format") not in FORMATS:
+                older = " or ".join(f"'format: {name}'" for name in FORMATS if name != FORMAT)
+                self.problem(doc, ("format",), f"the file must start with 'format: {FORMAT}' (or the older {older})")
                 continue
+            older = doc.data["format"] != FORMAT
             for relation in relations:
                 section = relation.relation
                 for i, item in enumerate(doc.data.get(section) or []):
@@ -39,6 +41,8 @@ class Catalogue:
             for name, section in kinds.sections().items():
                 for i, item in enumerate(doc.data.get(name) or []):
                     if isinstance(item, dict):
+                        if older and section.from_v1:
+                            section.from_v1(item)
                         key = ItemKey(name, item.get("slug"), section.label)
                         self._add(self.sections[name], key, Entry(doc, (name, i), item))
         return self

@@ -239,6 +239,8 @@ class Importer:
             setattr(content, key, value)
         if exchange.provisions:
             exchange.provisions.attach(content, page)
+        for part in exchange.parts:
+            part.attach(content, fields.get(part.name) or [])
         revision = content.save_revision(log_action=True, clean=True)
         if record.get("published", True):
             revision.publish()

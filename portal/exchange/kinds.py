@@ -36,6 +36,21 @@ class Provisions:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A list of a kind's own that is saved with the record's versions (e.g. a framework's
+    versions), listed under the kind's fields as ``name``."""
+
+    #: The key under the kind's fields ('versions').
+    name: str
+    #: ``to_file(content)``: the items of a record version, in file form and order.
+    to_file: Callable
+    #: ``attach(content, items)``: put the file's items on the version about to be saved.
+    attach: Callable
+    #: Where it is listed: before the kind's provisions, or after them.
+    before_provisions: bool = False
+
+
+@dataclass(frozen=True)
 class ExchangeKind:
     #: 'framework', 'finding' or 'lesson': the record's ``kind`` and the key of its own fields
     kind: str
@@ -48,6 +63,9 @@ class ExchangeKind:
     #: ``check(checker, doc, where, fields)``: more checks of the kind's own fields.
     check: Callable | None = None
     provisions: Provisions | None = None
+    #: Lists of the kind's own besides its provisions, in file order (``Part``); the kind's
+    #: ``check`` checks them.
+    parts: tuple = ()
     #: Title and introduction of the kind's index page on a new site (``site.py``).
     index_title: str = ""
     index_intro: str = ""
@@ -71,6 +89,9 @@ class ExchangeSection:
     #: ``export(pages)``: the file forms of the stored items among the exported record pages,
     #: in a fixed order.
     export: Callable
+    #: ``from_v1(item)``: bring an item of a ``portal-records/1`` file to the current form, in
+    #: place, as it is read (None if the form did not change).
+    from_v1: Callable | None = None
 
 
 _kinds = {}

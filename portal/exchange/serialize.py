@@ -112,8 +112,14 @@ def record_to_dict(page, content=None):
         elif kind_of == "org":
             value = value.slug if value else None
         fields[key] = value
+    for part in exchange.parts:
+        if part.before_provisions:
+            fields[part.name] = part.to_file(content)
     if exchange.provisions:
         fields["provisions"] = exchange.provisions.to_file(content)
+    for part in exchange.parts:
+        if not part.before_provisions:
+            fields[part.name] = part.to_file(content)
     data[kind] = fields
     return normalize(data)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from portal.exchange import kinds
+from portal.exchange import FORMAT, FORMATS, kinds
 from portal.exchange.catalogue import where_text
 from portal.exchange.files import Problem
 from portal.exchange.keys import RecordKey
@@ -22,22 +22,25 @@ from portal.models.links import LinkType
 from portal.models.taxonomy import BCP47, JURISDICTION_CODE
 from portal.text import anchor
 
-SCHEMA_PATH = Path(settings.BASE_DIR) / "data" / "schema" / "records.schema.json"
+SCHEMA_FOLDER = Path(settings.BASE_DIR) / "data" / "schema"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def schema_problems(documents):
-    """Shape errors (unknown keys, wrong types, bad enums) against the JSON Schema, if present."""
-    if not SCHEMA_PATH.exists():
-        return []
-    try:
-        import jsonschema
-    except ImportError:
-        return []
-    schema = json.loads(SCHEMA_PATH.read_text())
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    """Shape errors (unknown keys, wrong types, bad enums) against the JSON Schema of each file's
+    format (the current format's for a file of no known format)."""
+    import jsonschema
+
+    validators = {}
     problems = []
     for doc in documents:
+        name = FORMATS.get(doc.data.get("format") if isinstance(doc.data, dict) else None, FORMATS[FORMAT])
+        if not (SCHEMA_FOLDER / name).exists():
+            continue
+        if name not in validators:
+            schema = json.loads((SCHEMA_FOLDER / name).read_text())
+            validators[name] = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+        validator = validators[name]
         data = json.loads(json.dumps(doc.data, default=_json_default))
         for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
             where = tuple(error.absolute_path)

@@ -106,6 +106,7 @@ def test_records_without_a_stored_representation_cost_a_fixed_number_of_queries_
         return len(queries.captured_queries)
 
     first(1)  # warm the per-process caches
-    # the four of a list; the records' rows, 5 term kinds, tags, identifiers and provisions; and
-    # storing them (a savepoint around removing older formats and inserting the new rows)
-    assert first(2) == first(100) == 4 + 9 + 4
+    # the four of a list; the records' rows, 5 term kinds, tags, identifiers, and a framework's
+    # provisions, versions and provision changes; and storing them (a savepoint around removing
+    # older formats and inserting the new rows)
+    assert first(2) == first(100) == 4 + 11 + 4

@@ -40,6 +40,8 @@ ENDPOINTS = [
     "/api/v1/frameworks/",
     "/api/v1/frameworks/{uuid}/",
     "/api/v1/frameworks/{uuid}/provisions/",
+    "/api/v1/frameworks/{uuid}/provisions/{code}/",
+    "/api/v1/frameworks/{uuid}/changes/",
     "/api/v1/findings/",
     "/api/v1/findings/{uuid}/",
     "/api/v1/lessons/",

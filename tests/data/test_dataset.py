@@ -281,7 +281,7 @@ def test_every_language_defined_is_used_by_a_record(records, terms):
 # The schema turns bad documents away.
 
 GOOD_DOCUMENT = {
-    "format": "portal-records/1",
+    "format": "portal-records/2",
     "records": [
         {
             "kind": "finding",
@@ -326,7 +326,7 @@ def test_schema_accepts_a_minimal_good_document(validator):
         pytest.param(lambda d: d["records"][0].update(kind="essay"), id="bad-kind"),
         pytest.param(lambda d: d["records"][0].update(summary="x" * 1501), id="summary-too-long"),
         pytest.param(lambda d: d["records"][0].update(jurisdictions=["usa"]), id="bad-jurisdiction-code"),
-        pytest.param(lambda d: d.update(format="portal-records/2"), id="wrong-format-version"),
+        pytest.param(lambda d: d.update(format="portal-records/3"), id="wrong-format-version"),
         pytest.param(lambda d: d["records"][0].update(lesson={}), id="fields-of-another-kind"),
         pytest.param(lambda d: d["records"][0].pop("publication_date"), id="missing-required-field"),
         pytest.param(

@@ -47,7 +47,9 @@ def crosswalk_form(source, target, mappings, slug="rmf-mgf"):
                     {
                         "source_provision": a.pk,
                         "target_provision": b.pk,
-                        "relation": "partial",
+                        "relation": "intersects_with",
+                        "rationale": "semantic",
+                        "strength": "",
                         "note": "",
                         "source": "",
                     }
@@ -107,12 +109,12 @@ def test_compare_page_shows_mapped_and_unmapped_provisions_and_coverage(client, 
     response = client.get("/frameworks/rmf/compare/mgf/")
     content = response.content.decode()
     assert response.status_code == 200
-    assert "1 of 3 provisions of AI RMF map to Model Framework (33%)" in content
+    assert "1 of 3 provisions of AI RMF relate to Model Framework (33%)" in content
     assert content.count('class="unmapped"') == 2  # MAP and MEASURE have no mapping
     assert "Provisions of Model Framework with no mapping" in content
     # The same crosswalk read from the other side.
     reverse_content = client.get("/frameworks/mgf/compare/rmf/").content.decode()
-    assert "1 of 3 provisions of Model Framework map to AI RMF" in reverse_content
+    assert "1 of 3 provisions of Model Framework relate to AI RMF" in reverse_content
     # Each framework page offers the comparison.
     assert "/frameworks/rmf/compare/mgf/" in client.get("/frameworks/rmf/").content.decode()
 

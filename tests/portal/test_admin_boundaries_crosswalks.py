@@ -59,7 +59,8 @@ def crosswalk_form(title, slug, source, target, *mappings):
         data |= {
             f"mappings-{index}-source_provision": left.pk,
             f"mappings-{index}-target_provision": right.pk,
-            f"mappings-{index}-relation": "related",
+            f"mappings-{index}-relation": "intersects_with",
+            f"mappings-{index}-rationale": "functional",
             f"mappings-{index}-note": "",
             f"mappings-{index}-source": "",
             f"mappings-{index}-ORDER": index + 1,

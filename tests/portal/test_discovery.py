@@ -116,7 +116,7 @@ def test_compare_picker_goes_to_the_chosen_comparison(client, indexes, rmf):
     assert response.status_code == 302 and response["Location"] == "/frameworks/rmf/compare/iso-42001/"
     comparison = client.get("/frameworks/rmf/compare/iso-42001/").content.decode()
     assert "no crosswalk between these two frameworks yet" in comparison
-    assert "0 of 3 provisions of AI RMF map to ISO/IEC 42001 (0%)" in comparison
+    assert "0 of 3 provisions of AI RMF relate to ISO/IEC 42001 (0%)" in comparison
     for bad in ("", "?with=", "?with=rmf", "?with=nope", "?with=%00"):
         assert client.get(f"/frameworks/rmf/compare/{bad}").status_code == 404
 

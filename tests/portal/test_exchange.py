@@ -284,7 +284,7 @@ def test_the_apps_checks_of_their_own_parts_report_what_is_wrong(db, tmp_path, m
     from portal.exchange import validate
 
     run("import_records", str(DEMO))
-    monkeypatch.setattr(validate, "SCHEMA_PATH", tmp_path / "no-schema.json")
+    monkeypatch.setattr(validate, "SCHEMA_FOLDER", tmp_path / "no-schemas")
     bad = tmp_path / "parts.yaml"
     bad.write_text(
         """format: portal-records/1
