@@ -4,11 +4,9 @@ Registered with ``portal.exchange.kinds`` when the app is ready (``apps.py``); t
 docs/data-format.md.
 """
 
-import datetime
-
 from portal.exchange import kinds
 from portal.exchange.serialize import normalize
-from portal.text import anchor
+from portal.text import anchor, as_date
 
 from .models import Crosswalk, CrosswalkMapping, FrameworkVersion, Provision, ProvisionChange
 from .models.crosswalks import OLD_RELATIONS
@@ -22,13 +20,6 @@ FRAMEWORK_FIELDS = {
     "effective_date": "date",
     "end_date": "date",
 }
-
-
-def _date(value):
-    """A date from a file value (a date already, or ISO text), or None."""
-    if value in (None, "") or isinstance(value, datetime.date):
-        return value or None
-    return datetime.date.fromisoformat(str(value))
 
 
 # -- provisions ------------------------------------------------------------------
@@ -89,8 +80,8 @@ def write_provisions(page, items):
         provision.text = item.get("text") or ""
         provision.level = item.get("level", 1)
         provision.provision_type = item.get("type") or "other"
-        provision.applies_from = _date(item.get("applies_from"))
-        provision.applies_until = _date(item.get("applies_until"))
+        provision.applies_from = as_date(item.get("applies_from"))
+        provision.applies_until = as_date(item.get("applies_until"))
         provision.sort_order = position
         provision.save()
     for provision in existing.values():
@@ -127,7 +118,7 @@ def attach_versions(content, items):
         FrameworkVersion(
             sort_order=position,
             **{
-                name: _date(item.get(name)) if name in VERSION_DATE_FIELDS else (item.get(name) or "")
+                name: as_date(item.get(name)) if name in VERSION_DATE_FIELDS else (item.get(name) or "")
                 for name in VERSION_FIELDS
             },
         )
@@ -158,7 +149,7 @@ def attach_changes(content, items):
             change=item["change"],
             note=item.get("note") or "",
             old_code=str(item.get("old_code") or ""),
-            applies_from=_date(item.get("applies_from")),
+            applies_from=as_date(item.get("applies_from")),
         )
         for position, item in enumerate(items)
     ]

@@ -4,10 +4,9 @@ record files' checks apply the same ones (``FrameworkPageForm``, ``frameworks/ex
 Each problem is ``(section, index, field, message)``: section is 'versions', 'provisions' or
 'changes', index the position in that list, field the key the message is about."""
 
-import datetime
 import re
 
-from portal.text import anchor
+from portal.text import anchor, as_date
 
 VERSION_KEY = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
 #: The dates of a version, in the order they must come in (each optional).
@@ -21,12 +20,8 @@ def _label(name):
 
 
 def _date(value):
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.date):
-        return value
     try:
-        return datetime.date.fromisoformat(str(value))
+        return as_date(value)
     except ValueError:
         return None  # reported as a bad date by the caller's own date check
 

@@ -20,7 +20,7 @@ from portal.exchange.serialize import TAXONOMY_LAYOUT, in_layout
 from portal.models.identifiers import DOI_PATTERN
 from portal.models.links import LinkType
 from portal.models.taxonomy import BCP47, JURISDICTION_CODE
-from portal.text import anchor
+from portal.text import anchor, as_date
 
 SCHEMA_FOLDER = Path(settings.BASE_DIR) / "data" / "schema"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -185,12 +185,8 @@ class Checker:
             )
 
     def check_date(self, doc, where, value):
-        if value in (None, ""):
-            return None
-        if isinstance(value, datetime.date):
-            return value
         try:
-            return datetime.date.fromisoformat(str(value))
+            return as_date(value)
         except ValueError:
             self.problem(doc, where, f"'{value}' is not a date in the form YYYY-MM-DD")
             return None
