@@ -367,7 +367,11 @@ class IndexStore:
         """Changes queued by a process that died or gave up waiting are written by the next
         search (without waiting for the lock)."""
         files = self._queued(self.queue_dir(gen))
-        if files and time.time() - files[0].stat().st_mtime > STALE_QUEUE_SECONDS:
+        try:
+            oldest = files[0].stat().st_mtime if files else None
+        except FileNotFoundError:  # another process drained it after we listed the queue
+            return
+        if oldest is not None and time.time() - oldest > STALE_QUEUE_SECONDS:
             with contextlib.suppress(Exception):
                 self.drain(gen, 0.0)
 

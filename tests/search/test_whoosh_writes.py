@@ -168,3 +168,14 @@ def test_a_table_of_contents_replaced_while_opening_is_read_again():
 
     with pytest.raises(FileNotFoundError):
         _reading_again(gone, attempts=2)
+
+
+def test_a_queue_file_taken_by_another_process_between_listing_and_reading_it_is_no_error(tmp_path, monkeypatch):
+    """A search drains stale queued changes; another process may consume a queued file after the
+    search listed the queue and before it looked at the file's age."""
+    store = IndexStore(tmp_path / "idx")
+    store.ensure()
+    gen = store.current()
+    taken = store.queue_dir(gen) / "0001-taken-by-another-process.json"  # listed, then gone
+    monkeypatch.setattr(IndexStore, "_queued", staticmethod(lambda queue: [taken]))
+    store._drain_stale(gen)  # raised FileNotFoundError (a search failed with SearchError)
