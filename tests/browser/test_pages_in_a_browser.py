@@ -160,7 +160,7 @@ def test_visitor_compares_two_frameworks_with_the_picker(page, site):
     page.get_by_label("Compare side by side with").select_option("iso")
     page.get_by_role("button", name="Compare").click()
     assert page.url.endswith("/frameworks/rmf/compare/iso/")
-    assert "1 of 2 provisions of NIST AI RMF map to ISO/IEC 42001 (50%)" in page.content()
+    assert "1 of 2 provisions of NIST AI RMF relate to ISO/IEC 42001 (50%)" in page.content()
     assert page.locator("tr.unmapped").count() == 1
 
 
