@@ -3,6 +3,7 @@
 from django.apps import apps
 from django.db import transaction
 
+from modelsearch.tasks import insert_or_update_object_task
 from wagtail.models import Page, Site
 
 from portal.exchange import kinds
@@ -34,6 +35,9 @@ def ensure_site_structure():
     if home is None:
         root = Page.get_first_root_node()
         home = root.add_child(instance=HomePage(title="AI Safety Governance Portal", slug="portal", intro=HOME_INTRO))
+        # The root comes from Wagtail's migrations, saved without signals, so it was never indexed
+        # (search_index_drift reported it missing after every new install).
+        insert_or_update_object_task.enqueue("wagtailcore", "page", str(root.pk))
         site = Site.objects.filter(is_default_site=True).first()
         old_root = site.root_page if site else None
         if site:

@@ -307,6 +307,11 @@ CORS_ALLOW_CREDENTIALS = False
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 # Change-log entries younger than this wait for the next poll of the change feed, so that one
 # whose transaction committed late is never skipped.
+# Background tasks (django-tasks): run once the transaction that enqueued them commits, so that
+# search index updates see the committed record, all of it (portal/services/tasks.py).
+TASKS = {"default": {"BACKEND": "portal.services.tasks.AfterCommitBackend"}}
+TASKS_AFTER_COMMIT = True
+
 API_CHANGES_SETTLE_SECONDS = float(os.environ.get("API_CHANGES_SETTLE_SECONDS", "2"))
 
 # Feeds and sitemap

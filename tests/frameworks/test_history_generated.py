@@ -75,7 +75,7 @@ def build(indexes, history):
     return page
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(history=histories(), day=days)
 def test_standing_keeps_the_rules_and_web_and_api_agree(client, indexes, history, day):
     page = build(indexes, history)
