@@ -25,6 +25,7 @@ through here; ``page_published`` and ``page_unpublished`` need no receiver of th
 """
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_migrate, post_save, pre_delete, pre_save
 from django.dispatch import Signal, receiver
@@ -56,15 +57,33 @@ BOOKKEEPING = {
 term_shown_changed = Signal()
 
 
+#: The PostgreSQL advisory lock that puts the change log's writers in line (see ``log``).
+LOG_LOCK = 0x706F7274616C  # "portal"
+
+
 def log(records, action, cause=None):
     """One entry per record: ``records`` is an iterable of (uuid, kind, seen_by), ``seen_by`` the
-    sharing states of who could see the change (``RecordChange.seen_by``)."""
-    RecordChange.objects.bulk_create(
-        [
-            RecordChange(record_uuid=uuid, kind=kind, action=action, cause_uuid=cause, seen_by=seen_by)
-            for uuid, kind, seen_by in records
-        ]
-    )
+    sharing states of who could see the change (``RecordChange.seen_by``).
+
+    The feed hands out entries in id order, so ids must follow commit order: an entry given an id
+    and committed after a later id was handed out would be passed by every cursor. On PostgreSQL a
+    writer therefore takes a transaction-level advisory lock before its entries get their ids and
+    keeps it until it commits or rolls back; the next writer's ids come after. (SQLite lets one
+    transaction write at a time, which gives the same order.) Index writes run after the commit
+    (``portal/services/tasks.py``), so the lock is held only for the rest of the database work."""
+    records = list(records)
+    if not records:
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK])
+        RecordChange.objects.bulk_create(
+            [
+                RecordChange(record_uuid=uuid, kind=kind, action=action, cause_uuid=cause, seen_by=seen_by)
+                for uuid, kind, seen_by in records
+            ]
+        )
 
 
 def _kinds():

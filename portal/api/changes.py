@@ -10,8 +10,9 @@ previous page come as tombstones too (expiry writes no log entry). A mirror that
 item in order (put the record, or remove the UUID) therefore ends equal to ``records/``.
 
 The cursor is signed: it holds the last entry read and the time of that answer, and cannot be
-edited. Entries younger than ``API_CHANGES_SETTLE_SECONDS`` wait for the next poll, so that an
-entry whose transaction committed late is never skipped.
+edited. Entry ids follow commit order (``portal.changes.log``), so an entry whose transaction
+committed late is never passed by a cursor; entries younger than ``API_CHANGES_SETTLE_SECONDS``
+also wait for the next poll.
 """
 
 import datetime
