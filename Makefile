@@ -16,11 +16,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-# Set up (venv, dependencies, migrations, demo data) and serve on http://127.0.0.1:$(PORT).
+# Set up (venv, dependencies, migrations, demo data) and serve on http://127.0.0.1:$(PORT), with
+# the background worker beside the site (it stops when the site stops).
 run: $(STAMP)
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py load_demo
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	export DJANGO_DEBUG=$${DJANGO_DEBUG:-1} PORTAL_TASK_WORKER=1; \
+	$(PY) manage.py task_worker --recover-all & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Set up and run the whole test suite (SQLite, or the database in DATABASE_URL), one worker per
 # CPU core (pytest-xdist; each worker has its own test database and search index folder).

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -307,9 +308,15 @@ CORS_ALLOW_CREDENTIALS = False
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 # Change-log entries younger than this wait for the next poll of the change feed, so that one
 # whose transaction committed late is never skipped.
-# Background tasks (django-tasks): run once the transaction that enqueued them commits, so that
-# search index updates see the committed record, all of it (portal/services/tasks.py).
-TASKS = {"default": {"BACKEND": "portal.services.tasks.AfterCommitBackend"}}
+# Background tasks (django-tasks), such as search index updates. With PORTAL_TASK_WORKER=1 they
+# go to a queue in the database, written in the same transaction as the change (so a rollback
+# queues nothing), and `manage.py task_worker` runs them (`make run` starts one beside the site).
+# Without it they run in the web process once the transaction that enqueued them commits
+# (portal/services/tasks.py). Either way an index update reads the record as committed.
+if env_bool("PORTAL_TASK_WORKER", False):
+    TASKS = {"default": {"BACKEND": "portal.services.tasks.QueuedBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "portal.services.tasks.AfterCommitBackend"}}
 TASKS_AFTER_COMMIT = True
 
 API_CHANGES_SETTLE_SECONDS = float(os.environ.get("API_CHANGES_SETTLE_SECONDS", "2"))
