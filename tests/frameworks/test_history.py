@@ -15,6 +15,7 @@ from django.urls import reverse
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from frameworks.models import CrosswalkMapping, FrameworkPage, Timeline
+from frameworks.models.crosswalks import OLD_RELATIONS
 from portal.models import RecordChange as Change
 
 pytestmark = pytest.mark.django_db
@@ -542,3 +543,21 @@ def test_the_curated_eu_ai_act_reads_its_dates_from_fields(indexes):
     assert art5.applies_from == day("2025-02-02")
     assert timeline.standing(art5, day("2025-02-02")).applies
     assert len(timeline.versions) >= 2
+
+
+def test_the_migration_re_expresses_stored_mappings_by_the_documented_rule(tmp_path, act):
+    """Migration 0003's rule, run on mappings stored in the old vocabulary (as they were before)."""
+    import importlib
+
+    from django.apps import apps as registry
+
+    migration = importlib.import_module("frameworks.migrations.0003_framework_history")
+    first, second = CrosswalkMapping.objects.order_by("sort_order")
+    CrosswalkMapping.objects.filter(pk=first.pk).update(relation="equivalent", rationale="functional")
+    CrosswalkMapping.objects.filter(pk=second.pk).update(relation="related", rationale="semantic")
+    migration.re_express(registry, None)
+    assert [(m.relation, m.rationale) for m in CrosswalkMapping.objects.order_by("sort_order")] == [
+        ("equal", "semantic"),
+        ("intersects_with", "functional"),
+    ]
+    assert migration.OLD_RELATIONS == OLD_RELATIONS  # the rule format 1 files are read by
