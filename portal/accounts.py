@@ -1,15 +1,19 @@
-"""Partner accounts on the public site: sign in and out, reset a password, manage API tokens."""
+"""Partner accounts on the public site: sign in and out, reset a password, manage API tokens,
+follow frameworks, provisions, terms, kinds and searches, and keep private feeds of them."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import include, path, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from portal.audit import record, record_once_a_minute
-from portal.models import AuditEntry, Membership, PartnerToken
+from portal.models import AuditEntry, Follow, Membership, PartnerToken, PrivateFeed
+from portal.services import follows
 from portal.tokens import LIFETIMES, create_token, revoke_token
 
 
@@ -44,8 +48,69 @@ def account(request):
         "tokens": PartnerToken.objects.filter(user=request.user).order_by("-created"),
         "form": form,
         "new_token": new_token,
+        "follows": Follow.objects.filter(user=request.user),
+        "feeds": PrivateFeed.objects.filter(user=request.user, revoked_at__isnull=True).select_related("follow"),
+        "new_feed_url": request.session.pop("new_feed_url", None),
     }
     return render(request, "account/account.html", context, status=400 if form.errors else 200)
+
+
+def _back(request, fallback):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+@login_required
+def follow(request):
+    """Follow something: ``?subject=…&key=…`` (and ``framework=`` for a provision) shows what would
+    be followed with a button; posting follows it. Something the person may not see is a 404, as
+    if it did not exist."""
+    data = request.POST if request.method == "POST" else request.GET
+    subject, key, framework = data.get("subject", ""), data.get("key", ""), data.get("framework")
+    try:
+        _, _, label = follows.resolve(request.user, subject, key, framework)
+    except ValueError as error:
+        return render(request, "account/follow.html", {"error": str(error)}, status=400)
+    if request.method == "POST":
+        done, created = follows.follow(request.user, subject, key, framework)
+        messages.success(request, f"You follow {done.label}." if created else f"You already follow {done.label}.")
+        return redirect(_back(request, "account"))
+    context = {"label": label, "subject": subject, "key": key, "framework": framework or "", "next": _back(request, "")}
+    return render(request, "account/follow.html", context)
+
+
+@login_required
+@require_POST
+def unfollow(request, pk):
+    done = get_object_or_404(Follow, pk=pk, user=request.user)
+    done.delete()
+    messages.success(request, f"You no longer follow {done.label}; its private feeds are revoked.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def create_feed(request):
+    """A private feed of one follow (``follow``) or of all of them; its address is shown once."""
+    chosen = request.POST.get("follow") or ""
+    if chosen and not chosen.isdigit():
+        raise Http404
+    done = get_object_or_404(Follow, pk=chosen, user=request.user) if chosen else None
+    _, secret = PrivateFeed.create(request.user, done)
+    request.session["new_feed_url"] = request.build_absolute_uri(f"/feeds/private/{secret}/")
+    messages.success(request, "Your private feed is ready: copy its address below, it is shown only once.")
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def revoke_feed(request, pk):
+    feed = get_object_or_404(PrivateFeed, pk=pk, user=request.user)
+    feed.revoke()
+    messages.success(request, "The private feed is revoked: its address now answers 404.")
+    return redirect("account")
 
 
 @login_required
@@ -110,6 +175,10 @@ password_reset_urls = [
 urlpatterns = [
     path("", account, name="account"),
     path("tokens/<int:pk>/revoke/", revoke, name="revoke_token"),
+    path("follow/", follow, name="follow"),
+    path("follows/<int:pk>/unfollow/", unfollow, name="unfollow"),
+    path("feeds/", create_feed, name="create_feed"),
+    path("feeds/<int:pk>/revoke/", revoke_feed, name="revoke_feed"),
     path("login/", auth_views.LoginView.as_view(template_name="account/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include(password_reset_urls)),

@@ -23,8 +23,10 @@ from django.utils import feedgenerator
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 
+from portal import models
 from portal.exchange.site import index_page_models
 from portal.models import CrossLink, RecordPage, Topic
+from portal.services import follows
 
 #: How many entries a feed carries.
 FEED_LENGTH = 50
@@ -240,6 +242,46 @@ class FrameworkFeed(RecordFeed):
 
     def link(self, context):
         return context.subject_url
+
+
+class PrivateFeed(RecordFeed):
+    """A partner's secret feed: the records of one follow, or of all their follows, that they may
+    see when it is read (TLP:AMBER and TLP:RED included where they are shared with them), each
+    entry marked with its sharing level. An unknown or revoked address is a 404."""
+
+    def __call__(self, request, *args, **kwargs):
+        response = super().__call__(request, *args, **kwargs)
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    def get_object(self, request, secret):
+        feed = models.PrivateFeed.usable(secret)
+        if feed is None:
+            raise Http404("No such feed: its address is wrong, or it was revoked.")
+        return FeedContext(request=request, subject=feed, subject_url=reverse("account"))
+
+    def records(self, context):
+        return follows.feed_records(context.subject)
+
+    def items(self, context):
+        entries = []
+        for record in newest_records(self.records(context)):
+            entry = entry_for(record, context.request)
+            entry.title = f"[{record.sharing_level}] {entry.title}"
+            entry.categories = [record.sharing_level, *entry.categories]
+            entries.append(entry)
+        return entries
+
+    def title(self, context):
+        feed = context.subject
+        what = feed.follow.label if feed.follow_id else "Everything you follow"
+        return f"{what} · {settings.WAGTAIL_SITE_NAME}"
+
+    def subtitle(self, context):
+        return "Your private feed: keep its address secret. Each entry's title starts with its sharing level."
+
+    def link(self, context):
+        return context.request.build_absolute_uri(context.subject_url)
 
 
 #: The site-wide feed of each kind an index page offers: {kind: (title, URL name)}.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("feeds/lessons/", feeds.LessonFeed(), name="feed_lessons"),
     path("feeds/topics/<slug:slug>/", feeds.TopicFeed(), name="feed_topic"),
     path("feeds/frameworks/<slug:slug>/", feeds.FrameworkFeed(), name="feed_framework"),
+    path("feeds/private/<str:secret>/", feeds.PrivateFeed(), name="feed_private"),
     re_path(
         r"^cite/(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?P<fmt>bib|ris|json)$",
         metadata_views.cite,

@@ -83,6 +83,8 @@ def term_detail(request, kind, slug):
         "kind": kind,
         "verbose_name": model._meta.verbose_name,
         "records": paginate(request, records, settings.PORTAL_PAGE_SIZE),
+        # What a follow of this term is (portal.services.follows): topics, sectors, organisations.
+        "follow_subject": {"topics": "topic", "sectors": "sector", "organisations": "organisation"}.get(kind),
     }
     if model is Topic:
         context["subtopics"] = term.children.all()

@@ -1,6 +1,7 @@
 from .access import AuditEntry, PartnerToken
 from .changes import RecordChange
 from .files import OrganisationCollection
+from .follows import Follow, PrivateFeed
 from .home import HomePage
 from .identifiers import ExternalIdentifier
 from .indexes import RecordIndexPage
@@ -46,6 +47,8 @@ __all__ = [
     "TermRelation",
     "CrossLink",
     "ExternalIdentifier",
+    "Follow",
+    "PrivateFeed",
     "HomePage",
     "Jurisdiction",
     "Language",

@@ -22,9 +22,11 @@ repeatable; raise it locally to search harder. Members, Editors and Publishers o
 same public surfaces, so Editors and Publishers are checked in the admin only.
 """
 
+import html
 import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -42,7 +44,8 @@ from django.test import Client, override_settings
 from wagtail.documents.models import Document
 from wagtail.models import Collection
 
-from portal.models import Membership, RecordPage
+from portal.models import Membership, PrivateFeed, RecordPage
+from portal.services import follows
 from portal.services.facets import TermTable
 from portal.tokens import create_token
 from tests.factories import (
@@ -241,6 +244,20 @@ def check_visitor(world, built, visitor):
     listed = json.loads(texts["/api/v1/records/?page_size=100"])["results"]
     expected = {page.title for page, spec in zip(built.pages, built.specs, strict=True) if may_see(visitor, spec)}
     assert {item["title"] for item in listed} == expected, label
+
+    # A private feed of everything the visitor follows (each kind, and a search that finds every
+    # record), read by its address alone as a feed reader does: exactly the records they may see.
+    user = world["users"].get(visitor.name)
+    if user is not None:
+        for kind in FACTORIES:
+            follows.follow(user, "kind", kind)
+        follows.follow(user, "search", built.common_word)
+        _, secret = PrivateFeed.create(user)
+        feed = Client().get(f"/feeds/private/{secret}/")
+        assert feed.status_code == 200, label
+        assert_absent({"private feed": body(feed)}, markers, label)
+        shown = set(re.findall(r"<title>\[TLP:[A-Z+]+\] ([^<]+)</title>", body(feed)))
+        assert shown == {html.escape(title, quote=False) for title in expected}, label
 
     # Searches aimed at a record the visitor may not see (its UUID, its tag, a provision's title,
     # the title misspelt) find nothing of it, and what they answer names nothing of it.

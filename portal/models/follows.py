@@ -1,0 +1,85 @@
+"""What partners follow, and the secret addresses of their private feeds.
+
+A follow names one thing: a framework, one provision of a framework, a topic (with the topics
+under it), a sector, an organisation, a kind of record, or a saved search. Which records it
+matches, always through the sharing rule of the moment they are read, is
+``portal.services.follows``. A private feed is reached by a secret address, per follow or for all
+of a person's follows; only a hash of the secret is stored, and revoking it refuses it at once.
+"""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Follow(models.Model):
+    class Subject(models.TextChoices):
+        FRAMEWORK = "framework", "Framework"
+        PROVISION = "provision", "Provision"
+        TOPIC = "topic", "Topic"
+        SECTOR = "sector", "Sector"
+        ORGANISATION = "organisation", "Organisation"
+        KIND = "kind", "Kind of record"
+        SEARCH = "search", "Saved search"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    subject = models.CharField(max_length=20, choices=Subject.choices)
+    #: The framework (also for a provision); a record is followed by its page, so renames keep it.
+    record = models.ForeignKey("portal.RecordPage", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    #: A provision's code, a term's slug, a kind ('finding'), or a saved search's query.
+    key = models.CharField(max_length=300, blank=True)
+    label = models.CharField(max_length=500, help_text="What is followed, as the account page lists it.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "subject", "key"])]
+
+    def __str__(self):
+        return f"{self.user} follows {self.get_subject_display().lower()} {self.label}"
+
+
+def _hash(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class PrivateFeed(models.Model):
+    """A secret feed address: the records of one follow (``follow``) or of all the person's
+    follows (``follow`` empty) that the person may see when the feed is read."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="private_feeds")
+    follow = models.ForeignKey(Follow, null=True, blank=True, on_delete=models.CASCADE, related_name="feeds")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Private feed of {self.user}: {self.follow.label if self.follow_id else 'all follows'}"
+
+    @classmethod
+    def create(cls, user, follow=None):
+        """A new feed; returns ``(feed, secret)``. The secret is shown once and never stored."""
+        secret = secrets.token_urlsafe(32)
+        return cls.objects.create(user=user, follow=follow, key_hash=_hash(secret)), secret
+
+    @classmethod
+    def usable(cls, secret):
+        """The unrevoked feed of an active person with this secret, or None."""
+        if not secret or len(secret) > 100:
+            return None
+        return (
+            cls.objects.select_related("user", "follow")
+            .filter(key_hash=_hash(secret), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+
+    def revoke(self):
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
