@@ -1,7 +1,7 @@
 from .access import AuditEntry, PartnerToken
 from .changes import RecordChange
 from .files import OrganisationCollection
-from .follows import Follow, PrivateFeed
+from .follows import Follow, HomeVisit, PrivateFeed
 from .home import HomePage
 from .identifiers import ExternalIdentifier
 from .indexes import RecordIndexPage
@@ -48,6 +48,7 @@ __all__ = [
     "CrossLink",
     "ExternalIdentifier",
     "Follow",
+    "HomeVisit",
     "PrivateFeed",
     "HomePage",
     "Jurisdiction",

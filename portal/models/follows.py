@@ -7,6 +7,7 @@ matches, always through the sharing rule of the moment they are read, is
 of a person's follows; only a hash of the secret is stored, and revoking it refuses it at once.
 """
 
+import datetime
 import hashlib
 import secrets
 
@@ -83,3 +84,30 @@ class PrivateFeed(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class HomeVisit(models.Model):
+    """When a signed-in person last looked at the home page, for its "new since your last visit"
+    list. ``previous`` moves to ``seen_at`` when a visit comes more than ``GAP`` after it, so the
+    list stays the same while a person moves around the site."""
+
+    GAP = datetime.timedelta(minutes=30)
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="home_visit")
+    seen_at = models.DateTimeField(default=timezone.now)
+    previous = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.user} saw the home page at {self.seen_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(cls, user):
+        """Note a visit now; returns the time the list counts from (None on a first visit)."""
+        now = timezone.now()
+        visit, created = cls.objects.get_or_create(user=user, defaults={"seen_at": now})
+        if created:
+            return None
+        if now - visit.seen_at > cls.GAP:
+            visit.previous, visit.seen_at = visit.seen_at, now
+            visit.save(update_fields=["previous", "seen_at"])
+        return visit.previous

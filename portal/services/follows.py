@@ -5,8 +5,11 @@ left a partner's view drops out of their private feed at once, whatever was true
 followed. Something the person may not see cannot be followed: ``resolve`` answers as if it did
 not exist (``Http404``)."""
 
+import datetime
+
 from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 
 from portal.models import CrossLink, Follow, Organisation, RecordPage, Sector, Topic
 from portal.text import anchor
@@ -111,3 +114,21 @@ def feed_records(feed):
     for one in follows:
         ids.update(records(one, feed.user).values_list("pk", flat=True))
     return RecordPage.objects.visible_to(feed.user).filter(pk__in=ids)
+
+
+#: How many records the home page's "new since your last visit" list shows.
+NEW_SHOWN = 10
+
+
+def new_since(user, since):
+    """The records of ``user``'s follows published on the portal after ``since`` (the last 7 days
+    on a first visit), newest first, at most ``NEW_SHOWN``; and how many there are."""
+    follows = list(user.follows.all())
+    if not follows:
+        return [], 0
+    since = since or timezone.now() - datetime.timedelta(days=7)
+    ids = set()
+    for one in follows:
+        ids.update(records(one, user).filter(last_published_at__gt=since).values_list("pk", flat=True))
+    found = RecordPage.objects.visible_to(user).filter(pk__in=ids).order_by("-last_published_at", "-pk")
+    return list(found.specific()[:NEW_SHOWN]), len(ids)

@@ -165,3 +165,35 @@ def test_follow_links_on_the_pages_lead_to_a_confirmation(client, indexes, partn
     assert client.get("/account/follow/", {"subject": "kind", "key": "finding"})["Location"].startswith(
         "/account/login/"
     )
+
+
+def new_for_you(client):
+    """The home page's "new on what you follow" section (the latest lessons are listed below it)."""
+    html = client.get("/").content.decode()
+    return html.split('class="new-for-you"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_home_page_lists_what_follows_brought_since_the_last_visit(client, indexes, partner):
+    from django.utils import timezone
+
+    from portal.models import HomeVisit
+
+    client.get("/")  # a first visit with no follows: no list
+    assert "New on what you follow" not in client.get("/").content.decode()
+    follow(client, subject="kind", key="lesson")
+    old = LessonFactory(parent=indexes["lesson"], title="Published before", sharing_level="TLP:CLEAR")
+    publish(old)
+    HomeVisit.objects.filter(user=partner).update(seen_at=timezone.now() - timezone.timedelta(hours=2))
+    html = new_for_you(client)  # a new visit: counts from the one two hours ago
+    assert "New on what you follow since your last visit" in html and "Published before" in html
+    HomeVisit.objects.filter(user=partner).update(
+        seen_at=timezone.now() - timezone.timedelta(hours=1), previous=timezone.now() - timezone.timedelta(minutes=90)
+    )
+    newer = LessonFactory(parent=indexes["lesson"], title="Published since", sharing_level="TLP:CLEAR")
+    publish(newer)
+    old.last_published_at = timezone.now() - timezone.timedelta(hours=3)
+    old.save(update_fields=["last_published_at"])
+    html = new_for_you(client)
+    assert "Published since" in html and "Published before" not in html
+    client.logout()
+    assert "New on what you follow" not in client.get("/").content.decode()
