@@ -9,11 +9,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import include, path, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from portal.audit import record, record_once_a_minute
 from portal.models import AuditEntry, Follow, Membership, PartnerToken, PrivateFeed
-from portal.services import follows
+from portal.services import alerts, follows
 from portal.tokens import LIFETIMES, create_token, revoke_token
 
 
@@ -88,6 +89,41 @@ def unfollow(request, pk):
     done.delete()
     messages.success(request, f"You no longer follow {done.label}; its private feeds are revoked.")
     return redirect("account")
+
+
+@login_required
+@require_POST
+def set_delivery(request, pk):
+    """How a follow reaches its person: feeds only, e-mail at once, daily or weekly digest."""
+    done = get_object_or_404(Follow, pk=pk, user=request.user)
+    choice = request.POST.get("delivery", "")
+    if choice not in Follow.Delivery.values:
+        messages.error(request, "Choose one of the ways listed.")
+        return redirect("account")
+    if choice != Follow.Delivery.FEED and not request.user.email:
+        messages.error(request, "Your account has no e-mail address; ask an administrator to add one.")
+        return redirect("account")
+    done.delivery = choice
+    done.save(update_fields=["delivery"])
+    messages.success(request, f"{done.label}: {done.get_delivery_display().lower()}.")
+    return redirect("account")
+
+
+def unsubscribe(request, token):
+    """The link in every alert and digest. GET asks (mail scanners follow links); POST, also the
+    one-click ``List-Unsubscribe=One-Click`` of RFC 8058, stops the e-mail of that follow. Forged or
+    expired links get a message and change nothing; a used link says it was used."""
+    try:
+        done = alerts.read_unsubscribe_token(token)
+    except ValueError as error:
+        return render(request, "account/unsubscribe.html", {"error": str(error)}, status=400)
+    if done.delivery == Follow.Delivery.FEED:
+        return render(request, "account/unsubscribe.html", {"follow": done, "already": True})
+    if request.method == "POST":
+        done.delivery = Follow.Delivery.FEED
+        done.save(update_fields=["delivery"])
+        return render(request, "account/unsubscribe.html", {"follow": done, "done": True})
+    return render(request, "account/unsubscribe.html", {"follow": done})
 
 
 @login_required
@@ -177,6 +213,8 @@ urlpatterns = [
     path("tokens/<int:pk>/revoke/", revoke, name="revoke_token"),
     path("follow/", follow, name="follow"),
     path("follows/<int:pk>/unfollow/", unfollow, name="unfollow"),
+    path("follows/<int:pk>/delivery/", set_delivery, name="set_delivery"),
+    path("unsubscribe/<str:token>/", csrf_exempt(unsubscribe), name="unsubscribe"),
     path("feeds/", create_feed, name="create_feed"),
     path("feeds/<int:pk>/revoke/", revoke_feed, name="revoke_feed"),
     path("login/", auth_views.LoginView.as_view(template_name="account/login.html"), name="login"),

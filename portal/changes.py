@@ -56,6 +56,10 @@ BOOKKEEPING = {
 #: stored representations (``portal.api.receivers``) both follow it.
 term_shown_changed = Signal()
 
+#: Sent with ``entries`` (the new ``RecordChange`` rows, with their ids) each time the log is
+#: written; e-mail alerts follow it (``portal.services.alerts``).
+changes_logged = Signal()
+
 
 #: The PostgreSQL advisory lock that puts the change log's writers in line (see ``log``).
 LOG_LOCK = 0x706F7274616C  # "portal"
@@ -78,12 +82,13 @@ def log(records, action, cause=None):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOG_LOCK])
-        RecordChange.objects.bulk_create(
+        entries = RecordChange.objects.bulk_create(
             [
                 RecordChange(record_uuid=uuid, kind=kind, action=action, cause_uuid=cause, seen_by=seen_by)
                 for uuid, kind, seen_by in records
             ]
         )
+    changes_logged.send(sender=RecordChange, entries=entries)
 
 
 def _kinds():

@@ -1,7 +1,7 @@
 from .access import AuditEntry, PartnerToken
 from .changes import RecordChange
 from .files import OrganisationCollection
-from .follows import Follow, HomeVisit, PrivateFeed
+from .follows import Alert, Follow, HomeVisit, PrivateFeed
 from .home import HomePage
 from .identifiers import ExternalIdentifier
 from .indexes import RecordIndexPage
@@ -27,6 +27,7 @@ from .taxonomy import (
 from .workflows import OrganisationApprovalTask
 
 __all__ = [
+    "Alert",
     "AuditEntry",
     "PartnerToken",
     "AUDIENCES",

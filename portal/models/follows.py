@@ -35,12 +35,41 @@ class Follow(models.Model):
     label = models.CharField(max_length=500, help_text="What is followed, as the account page lists it.")
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Delivery(models.TextChoices):
+        FEED = "feed", "Only in my feeds"
+        IMMEDIATE = "immediate", "E-mail at once"
+        DAILY = "daily", "Daily e-mail digest"
+        WEEKLY = "weekly", "Weekly e-mail digest"
+
+    delivery = models.CharField(max_length=20, choices=Delivery.choices, default=Delivery.FEED)
+    #: The newest change-log entry an e-mail for this follow has covered (digests start after it).
+    covered_change = models.BigIntegerField(default=0)
+    last_alert_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["user", "subject", "key"])]
 
     def __str__(self):
         return f"{self.user} follows {self.get_subject_display().lower()} {self.label}"
+
+
+class Alert(models.Model):
+    """One change-log entry sent to one follower by e-mail: written before the message is sent, so
+    a worker that stops and runs the task again sends nothing twice (and a message it could not
+    send is marked, and tried again by the next run)."""
+
+    follow = models.ForeignKey(Follow, on_delete=models.CASCADE, related_name="alerts")
+    change_id = models.BigIntegerField()
+    record_uuid = models.UUIDField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["follow", "change_id"], name="one_alert_per_change")]
+
+    def __str__(self):
+        return f"Alert of change {self.change_id} to {self.follow}"
 
 
 def _hash(secret):

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from portal.models import CrossLink, Follow, Organisation, RecordPage, Sector, Topic
+from portal.models import CrossLink, Follow, Organisation, RecordChange, RecordPage, Sector, Topic
 from portal.text import anchor
 
 from . import search
@@ -72,7 +72,11 @@ def follow(user, subject, key, framework=None):
     existing = Follow.objects.filter(user=user, subject=subject, record=record, key=key).first()
     if existing is not None:
         return existing, False
-    return Follow.objects.create(user=user, subject=subject, record=record, key=key, label=label), True
+    newest = RecordChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    created = Follow.objects.create(
+        user=user, subject=subject, record=record, key=key, label=label, covered_change=newest
+    )  # digests start with what changes from now on
+    return created, True
 
 
 def records(follow, user=None):

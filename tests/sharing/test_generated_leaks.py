@@ -36,6 +36,7 @@ import wagtail_factories
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 
 from django.contrib.auth.models import Group
+from django.core import mail
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -45,7 +46,7 @@ from wagtail.documents.models import Document
 from wagtail.models import Collection
 
 from portal.models import Membership, PrivateFeed, RecordPage
-from portal.services import follows
+from portal.services import alerts, follows
 from portal.services.facets import TermTable
 from portal.tokens import create_token
 from tests.factories import (
@@ -258,6 +259,19 @@ def check_visitor(world, built, visitor):
         assert_absent({"private feed": body(feed)}, markers, label)
         shown = set(re.findall(r"<title>\[TLP:[A-Z+]+\] ([^<]+)</title>", body(feed)))
         assert shown == {html.escape(title, quote=False) for title in expected}, label
+        # A daily digest of the same follows, covering the whole change log: exactly the same.
+        if user.email:
+            mail.outbox.clear()
+            user.follows.update(delivery="daily", covered_change=0)
+            alerts.send_digests("daily")
+            assert len(mail.outbox) == (1 if expected else 0), label
+            for message in mail.outbox:
+                texts = {"digest": message.body, "digest html": message.alternatives[0][0]}
+                assert_absent(texts, markers, label)
+                in_digest = set(
+                    re.findall(r"^- \[TLP:[A-Z+]+\] (.+) \((?:finding|lesson|framework)\)$", message.body, re.M)
+                )
+                assert in_digest == expected, label
 
     # Searches aimed at a record the visitor may not see (its UUID, its tag, a provision's title,
     # the title misspelt) find nothing of it, and what they answer names nothing of it.

@@ -1,0 +1,177 @@
+"""E-mail for follows: an alert at once, or a daily or weekly digest (``Follow.delivery``).
+
+Every message is built when it is sent, through the sharing rule of that moment: a record the
+person may no longer see is not mentioned, whatever was queued. Each message is plain text and
+HTML, with a one-click unsubscribe link and the ``List-Unsubscribe`` / ``List-Unsubscribe-Post``
+headers of RFC 8058.
+
+Alerts: when the change log is written (``portal.changes.changes_logged``) a task is queued
+(``send_alerts``; it runs after the commit, on the worker when there is one). For each change it
+finds the follows set to "at once" whose records include the changed record now, and sends each
+person one message per change, naming the follows it matched. An ``Alert`` row is written for each
+(follow, change) before sending and marked sent after, so running the task again sends nothing
+twice and retries what was not sent.
+
+Digests: ``send_digests(period)`` (``manage.py send_digests --period daily``, from cron) sends each
+person one message for all their follows of that period, grouped by follow, with the records
+changed since the entry of the change log the previous digest covered.
+"""
+
+from django_tasks import task
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Max
+from django.dispatch import receiver
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.changes import changes_logged
+from portal.models import Alert, Follow, RecordChange
+
+from . import follows
+
+UNSUBSCRIBE_SALT = "portal.alerts.unsubscribe"
+#: How long an unsubscribe link works (seconds): 90 days.
+UNSUBSCRIBE_MAX_AGE = 90 * 24 * 3600
+Delivery = Follow.Delivery
+
+
+def base_url():
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+
+
+def unsubscribe_token(follow):
+    return signing.dumps({"f": follow.pk, "u": follow.user_id}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def read_unsubscribe_token(token):
+    """The follow an unsubscribe link names; ValueError with a message for people if the link is
+    forged, damaged or expired, or the follow is gone."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ValueError(
+            "This unsubscribe link has expired. Change your e-mail settings on your account page."
+        ) from None
+    except signing.BadSignature:
+        raise ValueError("This unsubscribe link is not valid. Copy the whole link from the e-mail.") from None
+    follow = Follow.objects.filter(pk=data.get("f"), user_id=data.get("u")).first()
+    if follow is None:
+        raise ValueError("You no longer follow this, so there is nothing to unsubscribe from.")
+    return follow
+
+
+def _unsubscribe_url(follow):
+    return base_url() + reverse("unsubscribe", args=[unsubscribe_token(follow)])
+
+
+def _entry(record):
+    record = record.specific
+    return {
+        "title": record.title,
+        "kind": record.kind_display,
+        "level": record.sharing_level,
+        "summary": record.summary,
+        "url": base_url() + (record.url or ""),
+    }
+
+
+def _send(user, subject, template, context, unsubscribe):
+    """One message to ``user``, plain text and HTML, with RFC 8058 unsubscribe headers."""
+    context = {**context, "user": user, "unsubscribe_url": unsubscribe, "account_url": base_url() + reverse("account")}
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"email/{template}.txt", context),
+        to=[user.email],
+        headers={"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
+    message.attach_alternative(render_to_string(f"email/{template}.html", context), "text/html")
+    message.send()
+
+
+def _matches(follow, uuid):
+    return follows.records(follow).filter(translation_key=uuid).first()
+
+
+@task()
+def send_alerts(change_ids):
+    """Send the "at once" alerts of these change-log entries (see the module's docstring)."""
+    changes = list(RecordChange.objects.filter(id__in=change_ids).order_by("id"))
+    at_once = list(Follow.objects.filter(delivery=Delivery.IMMEDIATE).select_related("user").order_by("user", "pk"))
+    for change in changes:
+        by_user = {}
+        for follow in at_once:
+            if not follow.user.is_active or not follow.user.email:
+                continue
+            record = _matches(follow, change.record_uuid)
+            if record is not None:
+                by_user.setdefault(follow.user, []).append((follow, record))
+        for user, matched in by_user.items():
+            alerts = []
+            for follow, _ in matched:
+                alert, _ = Alert.objects.get_or_create(
+                    follow=follow, change_id=change.id, defaults={"record_uuid": change.record_uuid}
+                )
+                alerts.append(alert)
+            if all(alert.sent_at for alert in alerts):
+                continue  # sent by an earlier run of this task
+            record = matched[0][1]
+            what = "New" if change.action == RecordChange.Action.CREATED else "Updated"
+            _send(
+                user,
+                f"{what}: {record.title}",
+                "alert",
+                {"record": _entry(record), "what": what, "follows": [f.label for f, _ in matched]},
+                _unsubscribe_url(matched[0][0]),
+            )
+            now = timezone.now()
+            Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(sent_at=now)
+            Follow.objects.filter(pk__in=[f.pk for f, _ in matched]).update(last_alert_at=now)
+
+
+@receiver(changes_logged)
+def queue_alerts(sender, entries, **kwargs):
+    ids = [entry.pk for entry in entries if entry.pk and entry.cause_uuid is None]
+    if ids and Follow.objects.filter(delivery=Delivery.IMMEDIATE).exists():
+        send_alerts.enqueue(ids)
+
+
+def newest_change():
+    return RecordChange.objects.aggregate(newest=Max("id"))["newest"] or 0
+
+
+def send_digests(period):
+    """Send the ``period`` ('daily' or 'weekly') digests; returns how many messages were sent."""
+    newest = newest_change()
+    chosen = Follow.objects.filter(delivery=period).select_related("user").order_by("user", "pk")
+    by_user = {}
+    for follow in chosen:
+        by_user.setdefault(follow.user, []).append(follow)
+    sent = 0
+    for user, mine in by_user.items():
+        sections = []
+        if user.is_active and user.email:
+            for follow in mine:
+                changed = RecordChange.objects.filter(id__gt=follow.covered_change, id__lte=newest)
+                records = follows.records(follow).filter(translation_key__in=changed.values("record_uuid"))
+                entries = [_entry(record) for record in records.order_by("-last_published_at", "-pk")]
+                if entries:
+                    sections.append(
+                        {"label": follow.label, "records": entries, "unsubscribe_url": _unsubscribe_url(follow)}
+                    )
+        if sections:
+            count = sum(len(section["records"]) for section in sections)
+            _send(
+                user,
+                f"Your {period} digest: {count} new or updated record{'s' if count != 1 else ''}",
+                "digest",
+                {"sections": sections, "period": period},
+                sections[0]["unsubscribe_url"],
+            )
+            sent += 1
+            Follow.objects.filter(pk__in=[f.pk for f in mine]).update(last_alert_at=timezone.now())
+        Follow.objects.filter(pk__in=[f.pk for f in mine]).update(covered_change=newest)
+    return sent
