@@ -88,9 +88,9 @@ class TermViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
         records = RecordPage.objects.visible_to(self.request.user).filter(**{f"{self.relation}__isnull": False})
-        context["counts"] = dict(
-            records.values_list(self.relation).annotate(n=Count("pk", distinct=True)).values_list(self.relation, "n")
-        )
+        # order_by(): the records' own ordering would join the GROUP BY and count each record apart.
+        counts = records.order_by().values_list(self.relation).annotate(n=Count("pk", distinct=True))
+        context["counts"] = dict(counts.values_list(self.relation, "n"))
         return context
 
     def retrieve(self, request, *args, **kwargs):

@@ -28,6 +28,23 @@ def test_topics_form_a_tree_with_counts_of_visible_records(client, indexes):
     assert detail["name"] == "Jailbreaks" and detail["web_url"].endswith("/topics/jailbreak/")
 
 
+def test_a_term_counts_every_visible_record_under_it(client, indexes):
+    """Issue 16: every term reported record_count 1, however many records it had (the records'
+    default ordering split the count into one group per record)."""
+    from tests.factories import SectorFactory
+
+    telecom = SectorFactory(slug="telecommunications", name="Telecommunications")
+    for n in range(3):
+        FindingFactory(parent=indexes["finding"], sectors=[telecom], title=f"Finding {n}")
+    FindingFactory(parent=indexes["finding"], sectors=[telecom], sharing_level="TLP:RED")
+    assert client.get("/api/v1/sectors/").json()[0]["record_count"] == 3
+    assert client.get("/api/v1/sectors/telecommunications/").json()["record_count"] == 3
+    jailbreak = TopicFactory(slug="jailbreak", name="Jailbreaks")
+    for n in range(2):
+        FindingFactory(parent=indexes["finding"], topics=[jailbreak], title=f"Jailbreak {n}")
+    assert client.get("/api/v1/topics/").json()[0]["record_count"] == 2
+
+
 def test_jurisdictions_show_their_codes(client, db):
     JurisdictionFactory(code="EU", name="European Union", slug="eu")
     assert client.get("/api/v1/jurisdictions/").json()[0]["code"] == "EU"
