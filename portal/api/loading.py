@@ -11,6 +11,7 @@ or 100 records.
 """
 
 import datetime
+from urllib.parse import urlsplit
 
 from django.db.models import Value
 from django.db.models.functions import Coalesce
@@ -51,11 +52,26 @@ class Urls:
     """Absolute URLs for one request: the API's own and the records' web pages.
 
     Web URLs follow Wagtail's rule (the site whose root the page sits under, with its root URL),
-    computed from the page's ``url_path`` without a query per record."""
+    computed from the page's ``url_path`` without a query per record, except that a page of the
+    site this request was answered for gets the request's own scheme and host, as the sitemap,
+    feeds and JSON-LD do (the default site's root URL is ``http://localhost`` under ``make run``,
+    which nothing serves)."""
 
     def __init__(self, request):
+        self.request = request
         self.api_root = request.build_absolute_uri("/api/v1/") if request is not None else "/api/v1/"
-        self._roots = Site.get_site_root_paths()
+        self._roots = Site.get_site_root_paths()  # cached by Wagtail: no query
+        self._here = self._site_of(request)
+
+    def _site_of(self, request):
+        """The site this request was answered for: the only one, or the one whose host it asked
+        for (no query); None if the request named another host."""
+        if request is None:
+            return None
+        if len({root.site_id for root in self._roots}) == 1:
+            return self._roots[0].site_id if self._roots else None
+        host = request.get_host()
+        return next((root.site_id for root in self._roots if urlsplit(root.root_url).netloc == host), None)
 
     def record(self, uuid):
         return f"{self.api_root}records/{uuid}/"
@@ -63,7 +79,10 @@ class Urls:
     def web(self, url_path):
         for root in self._roots:
             if url_path.startswith(root.root_path):
-                return root.root_url + "/" + url_path[len(root.root_path) :]
+                path = "/" + url_path[len(root.root_path) :]
+                if root.site_id == self._here:
+                    return self.request.build_absolute_uri(path)
+                return root.root_url + path
         return None
 
 

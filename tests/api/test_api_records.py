@@ -32,7 +32,7 @@ def test_record_detail_shows_common_fields_links_backlinks_and_kind_fields(api, 
     assert record["kind"] == "finding"
     assert record["summary"] == "Translating harmful requests into Zulu bypasses safety training."
     assert record["publication_date"] == "2023-10-01"
-    assert record["web_url"] == zulu.get_full_url()
+    assert record["web_url"] == f"http://testserver{zulu.url}"  # the host the API was asked on
     assert record["api_url"].endswith(f"/api/v1/records/{zulu.translation_key}/")
     assert record["topics"] == [{"slug": "jailbreak", "name": "Jailbreaks"}]
     assert record["languages"] == [{"code": "zu", "slug": "zulu", "name": "Zulu"}]
@@ -219,3 +219,15 @@ def test_every_declared_record_field_is_in_the_answer_and_nothing_else(api, corp
     kinds = {"framework", "finding", "lesson"}
     for record in api.all("/api/v1/records/"):
         assert set(record) == declared - (kinds - {record["kind"]})
+
+
+def test_web_url_uses_the_host_the_api_was_asked_on(client, corpus):
+    """Issue 16: under `make run` web_url said http://localhost/… (Wagtail's default site) while
+    the site is served at 127.0.0.1:8000; sitemap, feeds and JSON-LD already used the request's host."""
+    zulu = corpus["zulu"]
+    record = client.get(f"/api/v1/records/{zulu.translation_key}/", HTTP_HOST="127.0.0.1:8000").json()
+    assert record["web_url"] == f"http://127.0.0.1:8000{zulu.url}"
+    listed = client.get("/api/v1/findings/", HTTP_HOST="127.0.0.1:8000").json()["results"]
+    assert all(item["web_url"].startswith("http://127.0.0.1:8000/") for item in listed)
+    hit = client.get("/api/v1/search/", {"q": "zulu"}, HTTP_HOST="127.0.0.1:8000").json()["results"][0]
+    assert hit["web_url"].startswith("http://127.0.0.1:8000/")

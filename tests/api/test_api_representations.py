@@ -148,15 +148,24 @@ def test_a_term_saved_without_a_visible_change_keeps_the_stored_representations(
     assert stored(finding) is not None
 
 
-def test_urls_follow_the_site_root_and_the_page_position(client, indexes):
+def test_urls_follow_the_site_root_and_the_page_position(client, indexes, settings):
+    # The web address has the scheme and host the API was asked on (issue 16: the default site's
+    # http://localhost, which nothing serves under make run, is no longer used), and the page's
+    # position under the site root.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "portal.example.org"]
+    public = Client(HTTP_HOST="portal.example.org")
     finding = publish(FindingFactory(parent=indexes["finding"], live=False, slug="moving"))
-    assert detail(client, finding)["web_url"] == finding.get_full_url()
+    assert detail(client, finding)["web_url"] == f"http://testserver{finding.url}"
     site = Site.objects.get(is_default_site=True)
     site.hostname, site.port = "portal.example.org", 443
     site.save()
-    assert detail(client, finding)["web_url"] == "https://portal.example.org/findings/moving/"
+    assert public.get(f"/api/v1/records/{finding.translation_key}/", secure=True).json()["web_url"] == (
+        "https://portal.example.org/findings/moving/"
+    )
     RecordPage.objects.get(pk=finding.pk).move(indexes["lesson"], pos="last-child")
-    assert detail(client, finding)["web_url"] == "https://portal.example.org/lessons/moving/"
+    assert public.get(f"/api/v1/records/{finding.translation_key}/", secure=True).json()["web_url"] == (
+        "https://portal.example.org/lessons/moving/"
+    )
     listed = Client(HTTP_HOST="localhost").get("/api/v1/records/").json()["results"][0]
     assert listed["api_url"] == f"http://localhost/api/v1/records/{finding.translation_key}/"
 
