@@ -65,6 +65,13 @@ class RecordViewSetBase(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
             formats = ", ".join(FORMATS) if getattr(self, "action", None) == "list" else "json"
             raise exceptions.NotAcceptable(f"Unknown format; this endpoint answers in: {formats}.") from None
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # Errors are JSON whatever format was asked for (a 400 rendered as CSV lost its message).
+        if response.status_code >= 400 and getattr(request, "accepted_renderer", None) is not None:
+            if request.accepted_renderer.format != "json":
+                request.accepted_renderer, request.accepted_media_type = renderers.JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
     def get_queryset(self):
         return record_queryset(self.request.user, kind=self.kind)
 

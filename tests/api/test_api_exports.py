@@ -48,3 +48,18 @@ def test_exports_apply_the_filters(client, indexes):
     lines = body(client.get("/api/v1/records/", {"format": "jsonl", "kind": "framework"})).splitlines()
     assert [json.loads(line)["title"] for line in lines] == ["Framework"]
     assert client.get("/api/v1/records/", {"format": "csv", "topic": "nope"}).status_code == 400
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize(
+    "bad, parameter",
+    [("published_after=last-week", "published_after"), ("kind=poem", "kind"), ("ordering=nope", "ordering")],
+)
+def test_a_bad_filter_with_an_export_format_names_the_parameter(client, db, fmt, bad, parameter):
+    """Issue 16: with format=csv or jsonl a bad filter answered a generic 400 ("The request is not
+    valid."): the error, rendered as CSV, was replaced by the catch-all. It is JSON, as every error."""
+    response = client.get(f"/api/v1/records/?format={fmt}&{bad}")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert parameter in error["message"] and parameter in error.get("parameters", {}), error
