@@ -123,17 +123,19 @@ class RecordListParams(TermFilterParams):
         return attrs
 
 
-class AllRecordListParams(RecordListParams):
-    kind = _term_list("framework, finding or lesson (several allowed).")
+class KindChoice(serializers.ChoiceField):
+    """A kind of record; its values are listed in the OpenAPI schema."""
 
-    def validate_kind(self, value):
-        known = RecordPage.kind_models()
-        unknown = [v for v in value if v not in known]
-        if unknown:
-            raise serializers.ValidationError(
-                [f"There is no kind “{v}”; use one of: {', '.join(sorted(known))}." for v in unknown]
-            )
-        return value
+    def __init__(self, **kwargs):
+        kinds = sorted(RecordPage.kind_models())
+        message = "There is no kind “{input}”; use one of: " + ", ".join(kinds) + "."
+        super().__init__(choices=kinds, error_messages={"invalid_choice": message}, **kwargs)
+
+
+class AllRecordListParams(RecordListParams):
+    kind = serializers.ListField(
+        child=KindChoice(), required=False, help_text="framework, finding or lesson (several allowed)."
+    )
 
 
 def selections(params):

@@ -13,7 +13,7 @@ from portal.services import search
 from portal.services.highlights import query_terms
 
 from . import representations
-from .filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, AllRecordListParams, TermFilterParams, parse_params, selections
+from .filters import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, KindChoice, TermFilterParams, parse_params, selections
 from .http import ConditionalGetMixin, newest_change
 from .loading import Urls
 from .serializers import OrganisationRefSerializer
@@ -28,9 +28,7 @@ class SearchParams(TermFilterParams):
         help_text=f"What to search for. Words, or a phrase in double quotes; at most {search.MAX_QUERY_LENGTH} "
         "characters.",
     )
-    kind = serializers.ListField(
-        child=serializers.CharField(max_length=100), required=False, help_text="framework, finding or lesson."
-    )
+    kind = serializers.ListField(child=KindChoice(), required=False, help_text="framework, finding or lesson.")
     year = serializers.ListField(
         child=serializers.IntegerField(min_value=1900, max_value=2100),
         required=False,
@@ -57,8 +55,6 @@ class SearchParams(TermFilterParams):
         max_value=MAX_PAGE_SIZE,
         help_text=f"Results per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).",
     )
-
-    validate_kind = AllRecordListParams.validate_kind
 
     def validate_q(self, value):
         if not query_terms(value):

@@ -175,3 +175,12 @@ def test_fuzzing_the_live_schema_finds_no_server_error_and_no_response_outside_i
             response = case.call()
             assert response.status_code == 200, operation.path
             case.validate_response(response, checks=checks)
+
+
+def test_the_kind_filter_lists_its_values_in_the_schema(schema, client):
+    """Issue 16: `kind` was a free string in the schema though only three values are accepted."""
+    (kind,) = [p for p in schema["paths"]["/api/v1/records/"]["get"]["parameters"] if p["name"] == "kind"]
+    assert sorted(kind["schema"]["items"]["enum"]) == ["finding", "framework", "lesson"]
+    response = client.get("/api/v1/records/?kind=poem")
+    assert response.status_code == 400
+    assert "There is no kind “poem”" in response.json()["error"]["message"]
