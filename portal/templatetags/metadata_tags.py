@@ -17,6 +17,7 @@ Policy does not treat as a script. It is escaped like Django's ``json_script``: 
 import json
 
 from django import template
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import prefetch_related_objects
 from django.utils.safestring import mark_safe
@@ -131,8 +132,10 @@ def record_data(record, request, outgoing_links=None):
         data["dateModified"] = record.last_published_at
     if record.source_url:
         data["sameAs"] = [record.source_url]
-    if organisations:
-        data["publisher"] = organisations
+    # The organisations that published it; with none named, the portal itself.
+    data["publisher"] = organisations or [
+        {"@type": "Organization", "name": settings.WAGTAIL_SITE_NAME, "url": request.build_absolute_uri("/")}
+    ]
     data.update(_kind_data(record, organisations))
     if outgoing_links is None:
         outgoing_links = grouped_links(record, request.user)
@@ -165,7 +168,8 @@ def _kind_data(record, organisations):
                 legislationPassedBy=issuer,
                 legislationDate=record.publication_date,
                 legislationJurisdiction=[j.name for j in record.jurisdictions.all()],
-                legislationLegalForce=LEGAL_FORCE.get(record.status),
+                # An enumeration member is a node; a plain string would be a text literal.
+                legislationLegalForce={"@id": LEGAL_FORCE[record.status]} if record.status in LEGAL_FORCE else None,
             )
         return data
     if record.kind == "lesson":

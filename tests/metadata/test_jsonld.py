@@ -60,7 +60,8 @@ def test_binding_framework_is_legislation_in_force_in_its_jurisdiction(client, i
     )
     data = jsonld(client.get("/frameworks/ai-act/"))
     assert data["@type"] == "Legislation"
-    assert data["legislationLegalForce"] == "https://schema.org/InForce"
+    # An enumeration member as a node (issue 16: a plain string is a text literal to JSON-LD tools).
+    assert data["legislationLegalForce"] == {"@id": "https://schema.org/InForce"}
     assert data["legislationJurisdiction"] == ["European Union"]
     assert data["legislationDate"] == "2024-05-01"
 
@@ -75,6 +76,11 @@ def test_lesson_is_a_report_covering_the_time_it_happened(client, indexes):
     data = jsonld(client.get("/lessons/outage/"))
     assert data["@type"] == "Report"
     assert data["temporalCoverage"] == "2023-03-01/2023-03-04"
+    # With no organisation named, the portal publishes it (issue 16: 14 of 26 lessons had neither
+    # author nor publisher).
+    assert data["publisher"] == [
+        {"@type": "Organization", "name": "AI Safety Governance Portal", "url": "http://testserver/"}
+    ]
 
 
 def test_jsonld_names_visible_linked_records_and_never_hidden_ones(client, catalogue, indexes):
