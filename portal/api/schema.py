@@ -8,6 +8,7 @@ from .errors import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     400: "An invalid query parameter; the body names it and says why.",
+    401: "A token was sent that is unknown, revoked or expired (send none to read as an anonymous caller).",
     404: "Nothing with this id, or something the caller may not see.",
     406: "An unknown ?format= value.",
     429: "Too many requests; retry after the number of seconds in the Retry-After header.",
@@ -23,7 +24,7 @@ class ApiAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        codes = [400, 406, 429]
+        codes = [400, 401, 406, 429]
         if "{" in self.path:
             codes.append(404)
         for code in codes:
