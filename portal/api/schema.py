@@ -39,6 +39,17 @@ def only_api(endpoints, **kwargs):
     return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
 
 
+def empty_means_absent(result, **kwargs):
+    """Every query parameter may be sent empty (``?cursor=``), meaning the same as leaving it out
+    (``portal.api.filters.query_data``); the schema says so with ``allowEmptyValue``."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    parameter["allowEmptyValue"] = True
+    return result
+
+
 class PartnerTokenScheme(OpenApiAuthenticationExtension):
     """Partner API tokens (``portal/tokens.py``) in the schema: ``Authorization: Bearer <token>``."""
 

@@ -306,6 +306,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["portal.api.schema.only_api"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.empty_means_absent",
+    ],
     "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
 CORS_URLS_REGEX = r"^/api/.*$"

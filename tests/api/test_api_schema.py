@@ -184,3 +184,14 @@ def test_the_kind_filter_lists_its_values_in_the_schema(schema, client):
     response = client.get("/api/v1/records/?kind=poem")
     assert response.status_code == 400
     assert "There is no kind “poem”" in response.json()["error"]["message"]
+
+
+def test_empty_query_parameters_are_documented_as_absent(schema, client, db):
+    """Issue 16: empty cursor=, target=, ordering= were accepted though the schema required a value.
+    They mean the same as leaving the parameter out, and the schema says so."""
+    for path, operations in schema["paths"].items():
+        for parameter in operations["get"].get("parameters", []):
+            if parameter["in"] == "query":
+                assert parameter.get("allowEmptyValue") is True, (path, parameter["name"])
+    assert client.get("/api/v1/records/?cursor=&ordering=").status_code == 200
+    assert client.get("/api/v1/crosswalks/?target=").status_code == 200
