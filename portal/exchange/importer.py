@@ -221,7 +221,9 @@ class Importer:
         content.external_ids = [
             ExternalIdentifier(scheme=i["scheme"], value=i["value"]) for i in record.get("identifiers") or []
         ]
-        content.links = [self._link(link) for link in record.get("links") or []]
+        # In file order: without a sort_order two links came back in any order on PostgreSQL, and a
+        # second import of the same file saw a change.
+        content.links = [self._link(link, position) for position, link in enumerate(record.get("links") or [])]
         sharing = with_sharing_default(record)["sharing"]
         content.sharing_level = sharing["level"]
         content.owning_organisation = self.db.term("organisations", sharing["owner"]) if sharing.get("owner") else None
@@ -247,7 +249,7 @@ class Importer:
         elif page.live:
             page.unpublish()
 
-    def _link(self, link):
+    def _link(self, link, position=0):
         target = link["target"]
         page = self.db.record(target["kind"], target["slug"])
         provision = None
@@ -255,7 +257,11 @@ class Importer:
             stored = kinds.get(target["kind"]).provisions.stored(page)
             provision = next((p for p in stored if anchor(p.code) == anchor(target["provision"])), None)
         return CrossLink(
-            link_type=link["type"], target_id=page.pk, target_provision=provision, note=link.get("note") or ""
+            link_type=link["type"],
+            target_id=page.pk,
+            target_provision=provision,
+            note=link.get("note") or "",
+            sort_order=position,
         )
 
 

@@ -42,7 +42,7 @@ def test_a_visitor_gets_links_to_what_they_may_open_and_words_for_the_rest(clien
     assert "the draft" in html and "draft-target" not in html
 
     api = client.get(f"/api/v1/records/{linked['source'].translation_key}/").json()["body_html"]
-    assert '<a href="http://localhost/findings/public-target/">the public one</a>' in api
+    assert '<a href="http://testserver/findings/public-target/">the public one</a>' in api
     assert "the amber one" in api and "amber-target" not in api
 
 
@@ -52,7 +52,7 @@ def test_a_member_gets_the_link_to_their_organisations_record(client, linked, dj
     client.force_login(member)
     assert '<a href="/findings/amber-target/">the amber one</a>' in client.get(linked["source"].url).content.decode()
     api = client.get(f"/api/v1/records/{linked['source'].translation_key}/").json()["body_html"]
-    assert '<a href="http://localhost/findings/amber-target/">the amber one</a>' in api
+    assert '<a href="http://testserver/findings/amber-target/">the amber one</a>' in api
 
 
 def test_a_link_follows_the_page_to_its_new_address(client, linked):
