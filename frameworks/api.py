@@ -20,6 +20,7 @@ from portal.models import RecordPage
 from portal.text import anchor
 
 from .models import Crosswalk, CrosswalkMapping, FrameworkPage, FrameworkVersion, Provision, ProvisionChange, Timeline
+from .models.rules import VERSION_DATE_FIELDS
 
 
 class ProvisionChangeRefSerializer(serializers.Serializer):
@@ -85,7 +86,6 @@ TYPE_LABELS = dict(Provision.Type.choices)
 VERSION_VALUES = ("key", "kind", "title", "identifier", "adopted", "published", "in_force", "applies_from")
 VERSION_VALUES += ("withdrawn", "source_url", "note")
 CHANGE_VALUES = ("version", "change", "note", "old_code", "applies_from")
-VERSION_DATES = {"adopted", "published", "in_force", "applies_from", "withdrawn"}
 
 
 _DATETIME = serializers.DateTimeField()
@@ -118,7 +118,7 @@ def _change_ref(change):
 
 
 def version_ref(row):
-    return {name: _iso(row[name]) if name in VERSION_DATES else row[name] for name in VERSION_VALUES}
+    return {name: _iso(row[name]) if name in VERSION_DATE_FIELDS else row[name] for name in VERSION_VALUES}
 
 
 def provision_tree(rows, changes=None):

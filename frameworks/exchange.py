@@ -10,7 +10,7 @@ from portal.text import anchor, as_date
 
 from .models import Crosswalk, CrosswalkMapping, FrameworkVersion, Provision, ProvisionChange
 from .models.crosswalks import OLD_RELATIONS
-from .models.rules import history_problems
+from .models.rules import VERSION_DATE_FIELDS, history_problems
 
 FRAMEWORK_FIELDS = {
     "issuing_body": "org",
@@ -106,7 +106,6 @@ VERSION_FIELDS = (
     "source_url",
     "note",
 )
-VERSION_DATE_FIELDS = {"adopted", "published", "in_force", "applies_from", "withdrawn"}
 
 
 def versions_to_file(content):

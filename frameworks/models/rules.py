@@ -11,6 +11,8 @@ from portal.text import anchor, as_date
 VERSION_KEY = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*$")
 #: The dates of a version, in the order they must come in (each optional).
 VERSION_DATES = ("adopted", "published", "in_force", "applies_from")
+#: Every date field of a version (the file, the API and the form read them as dates).
+VERSION_DATE_FIELDS = frozenset((*VERSION_DATES, "withdrawn"))
 VERSION_KINDS = ("original", "edition", "consolidated", "amendment", "corrigendum")
 CHANGES = ("introduced", "amended", "renumbered", "repealed", "withdrawn")
 
