@@ -5,6 +5,7 @@ from .follows import Alert, Follow, HomeVisit, PrivateFeed
 from .home import HomePage
 from .identifiers import ExternalIdentifier
 from .indexes import RecordIndexPage
+from .jobs import ExchangeJob
 from .links import INVERSE_LABELS, CrossLink, LinkType
 from .querysets import RecordQuerySet
 from .records import RecordPage, RecordTag
@@ -47,6 +48,7 @@ __all__ = [
     "TERMS_BY_RELATION",
     "TermRelation",
     "CrossLink",
+    "ExchangeJob",
     "ExternalIdentifier",
     "Follow",
     "HomeVisit",
