@@ -1,5 +1,6 @@
 """Partner accounts on the public site: sign in and out, reset a password, manage API tokens,
-follow frameworks, provisions, terms, kinds and searches, and keep private feeds of them."""
+follow frameworks, provisions, terms, kinds and searches, keep private feeds of them, and (for an
+organisation's administrators) register webhooks."""
 
 from django import forms
 from django.contrib import messages
@@ -13,8 +14,17 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from portal.audit import record, record_once_a_minute
-from portal.models import AuditEntry, Follow, Membership, PartnerToken, PrivateFeed
-from portal.services import alerts, follows
+from portal.models import (
+    AuditEntry,
+    Follow,
+    Membership,
+    Organisation,
+    PartnerToken,
+    PrivateFeed,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from portal.services import alerts, follows, webhooks
 from portal.tokens import LIFETIMES, create_token, revoke_token
 
 
@@ -52,6 +62,8 @@ def account(request):
         "follows": Follow.objects.filter(user=request.user),
         "feeds": PrivateFeed.objects.filter(user=request.user, revoked_at__isnull=True).select_related("follow"),
         "new_feed_url": request.session.pop("new_feed_url", None),
+        "webhooks": WebhookEndpoint.objects.filter(owner=request.user),
+        "may_register_webhooks": bool(webhooks.administered_organisations(request.user)),
     }
     return render(request, "account/account.html", context, status=400 if form.errors else 200)
 
@@ -158,6 +170,94 @@ def revoke(request, pk):
     return redirect("account")
 
 
+class WebhookForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        queryset=None, empty_label=None, help_text="The endpoint receives what you may see."
+    )
+    url = forms.URLField(
+        max_length=500,
+        label="Endpoint address",
+        assume_scheme="https",
+        help_text="An https:// address on a public host. The portal sends it a signed ping first; it must answer 2xx.",
+    )
+    description = forms.CharField(max_length=200, required=False, help_text="What receives it, e.g. “SOC ticketing”.")
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+
+@login_required
+def webhook_list(request):
+    """The person's webhook endpoints; an organisation's administrator registers new ones here."""
+    organisations = webhooks.administered_organisations(request.user)
+    chosen = Organisation.objects.filter(pk__in=[organisation.pk for organisation in organisations])
+    form = WebhookForm(request.POST or None, organisations=chosen) if organisations else None
+    if request.method == "POST":
+        if form is None:
+            return render(request, "account/webhooks.html", {"endpoints": [], "form": None}, status=403)
+        if form.is_valid():
+            try:
+                endpoint = webhooks.register(
+                    request.user,
+                    form.cleaned_data["organisation"],
+                    form.cleaned_data["url"],
+                    form.cleaned_data["description"],
+                )
+            except webhooks.EndpointRefused as refused:
+                form.add_error("url", str(refused))
+            else:
+                request.session["new_webhook_secret"] = endpoint.secret
+                messages.success(request, "The endpoint answered the signed ping and is registered.")
+                return redirect("webhook", endpoint.pk)
+    context = {"endpoints": WebhookEndpoint.objects.filter(owner=request.user), "form": form}
+    return render(request, "account/webhooks.html", context, status=400 if form is not None and form.errors else 200)
+
+
+@login_required
+def webhook(request, pk):
+    """One endpoint and its delivery log (its newest 100 deliveries), for its owner only."""
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk, owner=request.user)
+    context = {
+        "endpoint": endpoint,
+        "deliveries": endpoint.deliveries.exclude(status=WebhookDelivery.Status.SKIPPED)[:100],
+        "new_secret": request.session.pop("new_webhook_secret", None),
+    }
+    return render(request, "account/webhook.html", context)
+
+
+@login_required
+@require_POST
+def webhook_action(request, pk, action):
+    """Switch an endpoint off or on, give it a new secret, or delete it."""
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk, owner=request.user)
+    if action == "delete":
+        endpoint.delete()
+        messages.success(request, f"The endpoint {endpoint.url} is deleted; nothing more is sent to it.")
+        return redirect("webhooks")
+    if action == "rotate":
+        endpoint.secret = WebhookEndpoint.new_secret()
+        endpoint.save(update_fields=["secret"])
+        request.session["new_webhook_secret"] = endpoint.secret
+        messages.success(request, "New secret: requests are signed with it from now on.")
+    elif action == "off":
+        endpoint.active = False
+        endpoint.stopped_because = "Switched off by its owner."
+        endpoint.save(update_fields=["active", "stopped_because"])
+        messages.success(request, "Switched off: changes are no longer sent to it.")
+    elif action == "on":
+        if not endpoint.owner_may_use():
+            messages.error(request, "You are no longer an administrator of its organisation.")
+        else:
+            endpoint.active = True
+            endpoint.stopped_because = ""
+            endpoint.save(update_fields=["active", "stopped_because"])
+            messages.success(request, "Switched on: changes from now on are sent to it.")
+    else:
+        raise Http404
+    return redirect("webhook", endpoint.pk)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset request, on record in the audit log (once a minute per address: anyone can
     ask, for any address, as often as they like)."""
@@ -217,6 +317,9 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", csrf_exempt(unsubscribe), name="unsubscribe"),
     path("feeds/", create_feed, name="create_feed"),
     path("feeds/<int:pk>/revoke/", revoke_feed, name="revoke_feed"),
+    path("webhooks/", webhook_list, name="webhooks"),
+    path("webhooks/<int:pk>/", webhook, name="webhook"),
+    path("webhooks/<int:pk>/<str:action>/", webhook_action, name="webhook_action"),
     path("login/", auth_views.LoginView.as_view(template_name="account/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include(password_reset_urls)),

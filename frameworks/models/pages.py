@@ -173,6 +173,10 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
         if self.effective_date and self.end_date and self.end_date < self.effective_date:
             raise ValidationError({"end_date": "The end date is before the effective date."})
 
+    def newest_version_key(self):
+        newest = self.versions.order_by("-sort_order", "-pk").first()
+        return newest.key if newest else ""
+
     def timeline(self):
         """The framework's versions and provision changes (``history.Timeline``)."""
         return Timeline(self)

@@ -25,6 +25,7 @@ from .taxonomy import (
     TermRelation,
     Topic,
 )
+from .webhooks import WebhookDelivery, WebhookEndpoint
 from .workflows import OrganisationApprovalTask
 
 __all__ = [
@@ -70,4 +71,6 @@ __all__ = [
     "SynonymGroup",
     "Sector",
     "Topic",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

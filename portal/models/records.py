@@ -233,6 +233,11 @@ class RecordPage(Page):
         and moves, is shared by translations of one record, and is reset when a page is copied."""
         return self.translation_key
 
+    def newest_version_key(self):
+        """The key of the record's newest version, for kinds whose records have versions (a
+        framework's amendments); '' otherwise. A webhook tells "amended" when it changes."""
+        return ""
+
     def permissions_for_user(self, user):
         return RecordPermissionTester(user, self)
 

@@ -153,6 +153,14 @@ EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
 
+# Webhooks (portal/services/webhooks.py): sent over HTTPS to public addresses only. Allowing
+# private addresses is for a closed network (and the tests); an extra CA file lets the portal trust
+# a private certificate authority.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("PORTAL_WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+WEBHOOKS_CA_FILE = os.environ.get("PORTAL_WEBHOOKS_CA_FILE", "")
+WEBHOOK_TIMEOUT = float(os.environ.get("PORTAL_WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PORTAL_WEBHOOK_MAX_ATTEMPTS", "8"))
+
 # Wagtail
 WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "AI Safety Governance Portal")
 WAGTAILADMIN_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")

@@ -30,6 +30,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
+from unittest import mock
 
 import pytest
 import wagtail_factories
@@ -45,8 +46,8 @@ from django.test import Client, override_settings
 from wagtail.documents.models import Document
 from wagtail.models import Collection
 
-from portal.models import Membership, PrivateFeed, RecordPage
-from portal.services import alerts, follows
+from portal.models import Membership, PrivateFeed, RecordChange, RecordPage, WebhookDelivery, WebhookEndpoint
+from portal.services import alerts, follows, webhooks
 from portal.services.facets import TermTable
 from portal.tokens import create_token
 from tests.factories import (
@@ -66,6 +67,7 @@ from tests.sharing.leak_surfaces import (
     forbidden,
     public_surfaces,
     replay_changes,
+    walk_catalogue,
 )
 from tests.sharing.leak_world import (
     FACTORIES,
@@ -273,6 +275,14 @@ def check_visitor(world, built, visitor):
                 )
                 assert in_digest == expected, label
 
+        # A webhook endpoint of theirs, sent the whole change log: its bodies name exactly the
+        # records they may see, and nothing of the others.
+        bodies = webhook_bodies(user)
+        assert_absent({"webhook bodies": json.dumps(bodies)}, markers, label)
+        last = {body["record"]["id"]: body for body in bodies}
+        held = {body["record"]["title"] for body in last.values() if body["event"] in ("created", "updated", "amended")}
+        assert held == expected, label
+
     # Searches aimed at a record the visitor may not see (its UUID, its tag, a provision's title,
     # the title misspelt) find nothing of it, and what they answer names nothing of it.
     hidden_uuids = {str(built.pages[i].translation_key) for i in hidden}
@@ -299,9 +309,34 @@ def check_visitor(world, built, visitor):
         entries, mirror = replay_changes(api, headers)
         assert mirror == {item["uuid"]: item["title"] for item in listed}, (label, via)
         assert_absent({"changes": json.dumps(entries)}, [*never, *content], f"{label} ({via}, change feed)")
+        # The DCAT catalogue walked by its Hydra links: exactly the listing, counting nothing hidden.
+        uuids, total, pages = walk_catalogue(api, headers)
+        assert uuids == set(mirror) and total == len(mirror), (label, via)
+        assert_absent(pages, markers, f"{label} ({via}, DCAT catalogue)")
         if via == "token":
             response = api.get("/api/v1/records/?page_size=100", **headers)
             assert {item["title"] for item in response.json()["results"]} == expected, (label, via)
+
+
+def webhook_bodies(user):
+    """The bodies an endpoint of ``user``'s is sent (captured at the request, not sent over the
+    network) when every change-log entry about a record's own change is delivered to it, in order."""
+    organisation = OrganisationFactory(slug=f"hooks-{user.pk}")  # owns and is shared nothing: widens nothing
+    Membership.objects.create(user=user, organisation=organisation, is_administrator=True)
+    endpoint = WebhookEndpoint.objects.create(
+        owner=user, organisation=organisation, url="https://hooks.example.org/portal", secret="leak test"
+    )
+    for change in RecordChange.objects.filter(cause_uuid__isnull=True).order_by("id"):
+        WebhookDelivery.objects.create(endpoint=endpoint, change_id=change.id, record_uuid=change.record_uuid)
+    sent = []
+
+    def capture(url, body, headers):
+        sent.append(json.loads(body))
+        return 200
+
+    with mock.patch.object(webhooks, "post", capture):
+        webhooks.send_due(limit=10_000)
+    return sent
 
 
 def check_admin(client, built, visitor, label):
