@@ -42,7 +42,8 @@ import time
 import urllib.parse
 import uuid
 
-from django_tasks import default_task_backend, task
+from django_tasks import TaskResultStatus, default_task_backend, task
+from django_tasks_db.models import DBTaskResult
 
 from django.conf import settings
 from django.db.models import Min
@@ -346,13 +347,18 @@ def send_due(now=None, limit=BATCH):
     return attempted
 
 
+def _run_waiting():
+    """Whether a run of ``deliver_webhooks`` already waits in the worker's queue."""
+    return DBTaskResult.objects.filter(task_path=deliver_webhooks.module_path, status=TaskResultStatus.READY).exists()
+
+
 @task()
 def deliver_webhooks():
-    """Send what is due. On the worker, queue itself again for the next retry that waits, or at
-    once if more is due than one run sends."""
+    """Send what is due. On the worker, queue one later run for the next retry that waits (or at
+    once if more is due than one run sends), unless one waits already."""
     send_due()
     pending = WebhookDelivery.objects.filter(status=Status.PENDING).aggregate(next=Min("next_attempt_at"))["next"]
-    if pending is not None and default_task_backend.supports_defer:
+    if pending is not None and default_task_backend.supports_defer and not _run_waiting():
         deliver_webhooks.using(run_after=max(pending, timezone.now())).enqueue()
 
 

@@ -5,6 +5,7 @@ with backoff, the delivery log, and an owner who stops being an administrator.""
 import datetime
 import hashlib
 import hmac
+import io
 import json
 import ssl
 import threading
@@ -347,3 +348,49 @@ def test_switching_off_rotating_and_deleting(indexes, endpoint, receiver, client
     assert client.post(f"/account/webhooks/{endpoint.pk}/nonsense/").status_code == 404
     client.post(f"/account/webhooks/{endpoint.pk}/delete/")
     assert not WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_on_the_worker_a_retry_waits_in_the_queue_once(indexes, receiver, client, django_user_model, settings):
+    """With the worker (PORTAL_TASK_WORKER=1), a failed delivery queues one later run of the task
+    for its retry, however many changes come meanwhile; the worker sends it when it is due."""
+    from asgiref.local import Local
+    from django_tasks import task_backends
+    from django_tasks_db.models import DBTaskResult
+
+    telco = OrganisationFactory(slug="telco-w")
+    user = django_user_model.objects.create_user("wanda", "wanda@example.org", "pw")
+    Membership.objects.create(user=user, organisation=telco, is_administrator=True)
+    client.force_login(user)
+    _, endpoint = register(client, receiver, telco)
+    receiver.requests.clear()
+
+    def reset_backends():
+        task_backends.__dict__.pop("settings", None)
+        task_backends._connections = Local(task_backends.thread_critical)
+
+    def work():
+        call_command("task_worker", "--batch", "--recover-all", verbosity=0, stderr=io.StringIO())
+
+    settings.TASKS = {"default": {"BACKEND": "portal.services.tasks.QueuedBackend"}}
+    reset_backends()
+    try:
+        waiting = DBTaskResult.objects.filter(task_path=webhooks.deliver_webhooks.module_path, status="READY")
+        receiver.answers = [500]
+        FindingFactory(
+            parent=indexes["finding"], title="First", sharing_level="TLP:CLEAR", live=False
+        ).save_revision().publish()
+        work()
+        assert len(receiver.requests) == 1 and waiting.count() == 1  # the retry's run, not yet due
+        FindingFactory(
+            parent=indexes["finding"], title="Second", sharing_level="TLP:CLEAR", live=False
+        ).save_revision().publish()
+        work()
+        assert len(receiver.requests) == 2 and waiting.count() == 1
+        WebhookDelivery.objects.filter(status=Status.PENDING).update(next_attempt_at=timezone.now())
+        waiting.update(run_after=timezone.now())
+        work()
+        assert len(receiver.requests) == 3 and waiting.count() == 0
+        assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {Status.DELIVERED}
+    finally:
+        reset_backends()
