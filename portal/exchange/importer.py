@@ -19,6 +19,7 @@ from portal.exchange.database import DatabaseIndex
 from portal.exchange.keys import Change
 from portal.exchange.serialize import (
     TAXONOMY_LAYOUT,
+    body_blocks,
     in_layout,
     normalize,
     record_to_dict,
@@ -89,6 +90,7 @@ class Importer:
                     dict(
                         record,
                         uuid=record.get("uuid") or current["uuid"],
+                        body=body_blocks(record.get("body")),
                         published=record.get("published", True),
                         **{key.kind: with_defaults(key.kind, record.get(key.kind))},
                     )
@@ -213,7 +215,7 @@ class Importer:
         content.summary = record["summary"]
         content.publication_date = record["publication_date"]
         content.source_url = record.get("source_url") or ""
-        content.body = [{"type": b["type"], "value": b["value"]} for b in record.get("body") or []]
+        content.body = body_blocks(record.get("body"))
         for relation in in_layout(TAXONOMY_LAYOUT):
             section = relation.relation
             getattr(content, section).set([self.db.term(section, key) for key in record.get(section) or []])

@@ -10,6 +10,7 @@ what a record's terms are is ``TERM_RELATIONS``.
 """
 
 import datetime
+import html
 
 from portal.exchange import kinds
 from portal.models import TERM_RELATIONS, TERMS_BY_RELATION, RecordPage, SharingLevel
@@ -68,6 +69,16 @@ def normalize(value, key=None):
 
 def _lines(text):
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def body_blocks(body):
+    """A file's ``body`` as blocks: a plain string is one paragraph of text (escaped, not HTML)."""
+    return [
+        {"type": "paragraph", "value": f"<p>{html.escape(block, quote=False)}</p>"}
+        if isinstance(block, str)
+        else {"type": block["type"], "value": block["value"]}
+        for block in body or []
+    ]
 
 
 def _body(page):

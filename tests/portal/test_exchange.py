@@ -341,3 +341,25 @@ def test_import_shows_its_progress_in_the_progress_bar_of_the_index_rebuild(db):
     err = io.StringIO()
     call_command("import_records", str(DEMO), stdout=io.StringIO(), stderr=err, verbosity=1)
     assert "Saving records" not in err.getvalue()
+
+
+def test_a_body_of_plain_paragraphs_imports_as_paragraph_blocks_and_reimports_unchanged(db, tmp_path):
+    """docs/data-format.md allows a body of plain strings, one paragraph each; it used to pass the
+    checks and then crash the import with a TypeError."""
+    run("import_records", str(DEMO))
+    changed = tmp_path / "findings.yaml"
+    text = (DEMO / "findings.yaml").read_text()
+    slug_line = "slug: ignore-previous-prompt\n"
+    assert slug_line in text
+    indent = text.split(slug_line)[0].rsplit("\n", 1)[1].replace("-", " ")
+    body = f"{indent}body:\n{indent}- First paragraph, with <angle> & ampersand.\n{indent}- Second paragraph.\n"
+    changed.write_text(text.replace(slug_line, slug_line + body, 1))
+    files = (str(DEMO / "taxonomy.yaml"), str(DEMO / "frameworks.yaml"), str(changed))
+    out = run("import_records", *files)
+    assert "update    finding ignore-previous-prompt (body)" in out
+    finding = FindingPage.objects.get(slug="ignore-previous-prompt")
+    assert [(block.block_type, str(block.value)) for block in finding.body] == [
+        ("paragraph", "<p>First paragraph, with &lt;angle&gt; &amp; ampersand.</p>"),
+        ("paragraph", "<p>Second paragraph.</p>"),
+    ]
+    assert "0 to create, 0 to update" in run("import_records", *files)
