@@ -135,6 +135,19 @@ def test_every_finding_has_a_citation(records):
             assert finding.get("doi") or r.get("source_url"), f"{r['slug']} has neither DOI nor URL"
 
 
+def test_papers_cited_from_arxiv_are_dated_by_their_arxiv_month(records):
+    """The dataset's rule (data/curated/README.md, "Dates"): a paper cited from arXiv is dated the
+    first day of the month in its identifier (``2209.07858`` → ``2022-09-01``)."""
+    wrong = []
+    for r in records:
+        if r.get("source_url", "").startswith("https://arxiv.org/abs/"):
+            number = r["source_url"].rsplit("/", 1)[1]
+            expected = f"20{number[:2]}-{number[2:4]}-01"
+            if str(r["publication_date"]) != expected:
+                wrong.append((r["slug"], str(r["publication_date"]), expected))
+    assert not wrong
+
+
 def test_every_lesson_says_what_happened_and_what_was_learned(records):
     for r in records:
         if r["kind"] == "lesson":
