@@ -7,10 +7,11 @@ headers of RFC 8058.
 
 Alerts: when the change log is written (``portal.changes.changes_logged``) a task is queued
 (``send_alerts``; it runs after the commit, on the worker when there is one). For each change it
-finds the follows set to "at once" whose records include the changed record now, and sends each
-person one message per change, naming the follows it matched. An ``Alert`` row is written for each
-(follow, change) before sending and marked sent after, so running the task again sends nothing
-twice and retries what was not sent.
+finds the follows set to "at once" whose records include the changed record now (a follow of a
+term the record does not name, or of another kind, is passed over without reading its records),
+and sends each person one message per change, naming the follows it matched. An ``Alert`` row
+is written for each (follow, change) before sending and marked sent after, so running the task
+again sends nothing twice and retries what was not sent.
 
 Digests: ``send_digests(period)`` (``manage.py send_digests --period daily``, from cron) sends each
 person one message for all their follows of that period, grouped by follow, with the records
@@ -29,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.changes import changes_logged
-from portal.models import Alert, Follow, RecordChange
+from portal.models import Alert, Follow, RecordChange, RecordPage, Topic
 
 from . import follows
 
@@ -96,15 +97,45 @@ def _matches(follow, uuid):
     return follows.records(follow).filter(translation_key=uuid).first()
 
 
+def _named_by(uuid, topic_parents):
+    """What the record ``uuid`` names now that a follow of a term can name: {subject: keys}. Its
+    topics count with every topic above them (a follow of a topic covers its sub-topics)."""
+    pages = RecordPage.objects.filter(translation_key=uuid)
+    topics, seen = set(), set()
+    for pk in pages.values_list("topics", flat=True):
+        while pk is not None and pk not in seen:
+            seen.add(pk)
+            slug, pk = topic_parents.get(pk, (None, None))
+            topics.add(slug)
+    return {
+        Follow.Subject.TOPIC: topics - {None},
+        Follow.Subject.SECTOR: set(pages.values_list("sectors__slug", flat=True)) - {None},
+        Follow.Subject.ORGANISATION: set(pages.values_list("organisations__slug", flat=True)) - {None},
+    }
+
+
+def _may_match(follow, named, kind):
+    """False when ``follow`` cannot match the record: a term the record does not name, another
+    kind. A framework, a provision or a saved search may match: ``_matches`` reads it in full, and
+    every follow kept here too (through the sharing rule of the moment)."""
+    if follow.subject in named:
+        return follow.key in named[follow.subject]
+    if follow.subject == Follow.Subject.KIND:
+        return follow.key == kind
+    return True
+
+
 @task()
 def send_alerts(change_ids):
     """Send the "at once" alerts of these change-log entries (see the module's docstring)."""
     changes = list(RecordChange.objects.filter(id__in=change_ids).order_by("id"))
     at_once = list(Follow.objects.filter(delivery=Delivery.IMMEDIATE).select_related("user").order_by("user", "pk"))
+    topic_parents = {pk: (slug, parent) for pk, slug, parent in Topic.objects.values_list("pk", "slug", "parent_id")}
     for change in changes:
         by_user = {}
+        named = _named_by(change.record_uuid, topic_parents)
         for follow in at_once:
-            if not follow.user.is_active or not follow.user.email:
+            if not follow.user.is_active or not follow.user.email or not _may_match(follow, named, change.kind):
                 continue
             record = _matches(follow, change.record_uuid)
             if record is not None:
