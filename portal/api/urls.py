@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 
 from portal.api import kinds
 from portal.api.changes import ChangeViewSet
+from portal.api.dcat_views import urlpatterns as dcat_urlpatterns
 from portal.api.docs import OfflineRedocView
 from portal.api.records import RecordViewSet
 from portal.api.search_views import SearchViewSet
@@ -44,5 +45,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("docs/redoc/", OfflineRedocView.as_view(url_name="api:schema"), name="redoc"),
+    *dcat_urlpatterns,
     path("", include(router.urls)),
 ]

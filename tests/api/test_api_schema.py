@@ -60,6 +60,8 @@ ENDPOINTS = [
     "/api/v1/organisations/{slug}/",
     "/api/v1/languages/",
     "/api/v1/languages/{slug}/",
+    "/api/v1/catalog.{extension}",
+    "/api/v1/catalog/{uuid}.{extension}",
 ]
 
 

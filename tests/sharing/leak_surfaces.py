@@ -1,7 +1,12 @@
 """What the generated leak test (test_generated_leaks.py) renders for each visitor, and the check
 that nothing of a hidden record appears in it."""
 
+from rdflib import Graph, Namespace
+from rdflib.namespace import DCAT, DCTERMS, RDF
+
 from tests.sharing.leak_world import may_see
+
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 
 
 def body(response):
@@ -74,6 +79,8 @@ API_LISTS = [
     "/api/v1/crosswalks/",
     "/api/v1/topics/topic-zero/",
     "/api/v1/organisations/",
+    "/api/v1/catalog.ttl",
+    "/api/v1/catalog.jsonld",
 ]
 
 
@@ -83,6 +90,7 @@ def api_surfaces(client, built, visitor, headers):
     for i, page in enumerate(built.pages):
         if may_see(visitor, built.specs[i]):
             urls.append(f"/api/v1/records/{page.translation_key}/")
+            urls.append(f"/api/v1/catalog/{page.translation_key}.ttl")
             if built.specs[i].kind == "framework":
                 urls.append(f"/api/v1/frameworks/{page.translation_key}/provisions/")
     texts = {}
@@ -108,6 +116,22 @@ def replay_changes(client, headers):
         else:
             mirror.pop(item["uuid"], None)
     return entries, mirror
+
+
+def walk_catalogue(client, headers):
+    """The DCAT catalogue walked page by page along its Hydra next links, as a harvester does:
+    (the records' UUIDs, hydra:totalItems, {page url: text})."""
+    uuids, texts, total, url = set(), {}, None, "/api/v1/catalog.ttl?page_size=2"
+    while url:
+        response = client.get(url, **headers)
+        assert response.status_code == 200, body(response)[:300]
+        texts[url] = body(response)
+        graph = Graph().parse(data=texts[url], format="turtle")
+        uuids |= {str(graph.value(d, DCTERMS.identifier)) for d in graph.subjects(RDF.type, DCAT.Dataset)}
+        catalogue = graph.value(predicate=RDF.type, object=DCAT.Catalog)
+        total = graph.value(catalogue, HYDRA.totalItems).toPython()
+        url = graph.value(graph.value(catalogue, HYDRA.view), HYDRA.next)
+    return uuids, total, texts
 
 
 def admin_surfaces(client, built):
