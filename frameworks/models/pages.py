@@ -354,6 +354,7 @@ class Provision(index.Indexed, Orderable):
         DIMENSION = "dimension", "Dimension"
         RISK = "risk", "Risk"
         TACTIC = "tactic", "Tactic"
+        TECHNIQUE = "technique", "Technique"
         OTHER = "other", "Other"
 
     framework = ParentalKey(FrameworkPage, on_delete=models.CASCADE, related_name="provisions")
