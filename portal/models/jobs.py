@@ -58,3 +58,12 @@ class ExchangeJob(models.Model):
     @property
     def finished(self):
         return self.status in self.FINISHED
+
+    @property
+    def report_lines(self):
+        """The report's first line sums it up; one line per change follows."""
+        return self.report.splitlines()
+
+    @property
+    def error_lines(self):
+        return self.error.splitlines()

@@ -337,6 +337,9 @@ if env_bool("PORTAL_TASK_WORKER", False):
 else:
     TASKS = {"default": {"BACKEND": "portal.services.tasks.AfterCommitBackend"}}
 TASKS_AFTER_COMMIT = True
+# Imports and exports started in the admin (portal/exchange/jobs.py): jobs, their uploaded files
+# and their .zip files are deleted this many days after they were started.
+PORTAL_EXCHANGE_KEEP_DAYS = int(os.environ.get("PORTAL_EXCHANGE_KEEP_DAYS", "7"))
 
 API_CHANGES_SETTLE_SECONDS = float(os.environ.get("API_CHANGES_SETTLE_SECONDS", "2"))
 

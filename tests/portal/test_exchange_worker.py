@@ -112,3 +112,18 @@ def test_an_import_killed_in_the_middle_is_imported_whole_and_once_by_the_next_w
     # And the same files uploaded again would change nothing.
     response = admin_client.post(URL, {"files": small()})
     assert "Nothing would change." in response.content.decode()
+
+
+def test_without_a_worker_the_import_runs_after_the_commit_of_the_confirmation(settings, indexes, admin_client):
+    settings.TASKS = {"default": {"BACKEND": "portal.services.tasks.AfterCommitBackend"}}
+    settings.TASKS_AFTER_COMMIT = True
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    reset_backends()
+    try:
+        job = admin_client.post(URL, {"files": small()}).context["job"]
+        response = admin_client.post(URL, {"confirm": "1", "job": job.pk}, follow=True)
+    finally:
+        reset_backends()
+    job.refresh_from_db()
+    assert job.status == ExchangeJob.Status.DONE and FrameworkPage.objects.filter(slug="tiny-framework").exists()
+    assert "Imported: 2 created" in response.content.decode()
