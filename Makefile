@@ -6,7 +6,7 @@ PORT ?= 8000
 # A stamp file records that the venv holds the current requirements.
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format check bench bench-search bench-api bench-web bench-relevance load-data reset-db migrate
+.PHONY: run test lint format check bench bench-search bench-api bench-web bench-relevance bench-deliveries load-data reset-db migrate
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,7 +57,7 @@ load-data: migrate
 reset-db:
 	rm -rf var/portal.sqlite3 var/search-index
 
-bench: bench-search bench-api bench-web bench-relevance
+bench: bench-search bench-api bench-web bench-relevance bench-deliveries
 
 bench-search: $(STAMP)
 	$(PY) bench/search_backends.py
@@ -70,3 +70,8 @@ bench-web: $(STAMP)
 
 bench-relevance: $(STAMP)
 	$(PY) bench/relevance.py
+
+# PostgreSQL (DATABASE_URL's server, default postgres://postgres@127.0.0.1:5432/): makes and drops
+# its own database portal_bench_deliveries.
+bench-deliveries: $(STAMP)
+	$(PY) bench/deliveries.py
