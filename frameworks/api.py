@@ -21,6 +21,7 @@ from portal.text import anchor
 
 from .models import Crosswalk, CrosswalkMapping, FrameworkPage, FrameworkVersion, Provision, ProvisionChange, Timeline
 from .models.rules import VERSION_DATE_FIELDS
+from .oscal_api import CrosswalkOscalMixin, FrameworkOscalMixin
 
 
 class ProvisionChangeRefSerializer(serializers.Serializer):
@@ -263,7 +264,7 @@ class VersionChangesSerializer(serializers.Serializer):
 
 
 @record_schema(FrameworkSerializer, RecordListParams, "frameworks")
-class FrameworkViewSet(RecordViewSetBase):
+class FrameworkViewSet(FrameworkOscalMixin, RecordViewSetBase):
     """Governance frameworks, with their provisions."""
 
     kind = "framework"
@@ -466,7 +467,7 @@ def _crosswalk_data(crosswalk, left_id):
     }
 
 
-class CrosswalkViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
+class CrosswalkViewSet(CrosswalkOscalMixin, ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     """Provision mappings between two frameworks the caller may both see."""
 
     serializer_class = CrosswalkSerializer

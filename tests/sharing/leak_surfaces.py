@@ -4,6 +4,7 @@ that nothing of a hidden record appears in it."""
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
+from frameworks.models import Crosswalk
 from tests.sharing.leak_world import may_see
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -93,6 +94,10 @@ def api_surfaces(client, built, visitor, headers):
             urls.append(f"/api/v1/catalog/{page.translation_key}.ttl")
             if built.specs[i].kind == "framework":
                 urls.append(f"/api/v1/frameworks/{page.translation_key}/provisions/")
+                urls.append(f"/api/v1/frameworks/{page.translation_key}/oscal/")
+    for a, b, title in built.crosswalk_markers:  # OSCAL mapping collections of crosswalks seen whole
+        if may_see(visitor, built.specs[a]) and may_see(visitor, built.specs[b]):
+            urls.append(f"/api/v1/crosswalks/{Crosswalk.objects.get(title=title).slug}/oscal/")
     texts = {}
     for url in urls:
         response = client.get(url, **headers)
