@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 
 from django.http import Http404
 from django.urls import path
+from django.utils.cache import patch_vary_headers
 from rest_framework import exceptions, renderers, serializers
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -122,7 +123,10 @@ class CatalogueView(ConditionalGetMixin, APIView):
         # Errors are JSON in the API's one shape, whatever format was asked for.
         if response.status_code >= 400 and getattr(request, "accepted_renderer", None) is not None:
             request.accepted_renderer, request.accepted_media_type = renderers.JSONRenderer(), "application/json"
-        return super().finalize_response(request, response, *args, **kwargs)
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.kwargs.get("extension") is None:  # the format came from the Accept header
+            patch_vary_headers(response, ("Accept",))
+        return response
 
     def get(self, request, extension=None):
         params = parse_params(request, CatalogueParams)

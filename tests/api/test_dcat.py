@@ -163,7 +163,10 @@ def test_a_record_is_a_dcat_dataset_with_its_fields_and_distributions(client, ap
 
 
 def test_the_catalogue_names_its_publisher_homepage_and_the_api(client, corpus):
-    graph = parse(client.get("/api/v1/catalog", HTTP_ACCEPT="application/ld+json"), "json-ld")
+    response = client.get("/api/v1/catalog", HTTP_ACCEPT="application/ld+json")
+    assert response["Content-Type"] == "application/ld+json; charset=utf-8"
+    assert "Accept" in response["Vary"]
+    graph = parse(response, "json-ld")
     catalogue = URIRef("http://testserver/api/v1/catalog")
     assert (catalogue, RDF.type, DCAT.Catalog) in graph
     assert str(graph.value(catalogue, DCTERMS.title)) == "AI Safety Governance Portal"
