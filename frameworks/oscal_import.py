@@ -228,6 +228,8 @@ def framework_record(catalog, slug=None, sharing_level=SharingLevel.GREEN, issui
     from the catalog's, so the same catalog imported twice is found the second time."""
     metadata = catalog["metadata"]
     slug = slug or slugify(metadata["title"])[:100].strip("-")
+    if not slug:
+        raise CatalogError([Problem("catalog.metadata.title", "gives no slug: name one with --slug")])
     day = (metadata.get("published") or metadata["last-modified"])[:10]
     summary = (metadata.get("remarks") or "").strip() or (
         f"{metadata['title']}, version {metadata['version']}, imported from its OSCAL catalog."

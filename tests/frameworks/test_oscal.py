@@ -352,6 +352,10 @@ HOSTILE = {
         "its title is 600 characters",
     ),
     "no provisions": (nist_like_catalog(groups=None), "has no groups or controls"),
+    "a title that gives no slug": (
+        nist_like_catalog(metadata={**nist_like_catalog()["catalog"]["metadata"], "title": "!!!"}),
+        "gives no slug: name one with --slug",
+    ),
 }
 
 
