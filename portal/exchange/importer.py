@@ -88,7 +88,7 @@ class Importer:
                 current = record_to_dict(page, self._content(page))
                 wanted = normalize(
                     dict(
-                        record,
+                        with_sharing_default(record),
                         uuid=record.get("uuid") or current["uuid"],
                         body=body_blocks(record.get("body")),
                         published=record.get("published", True),

@@ -363,3 +363,17 @@ def test_a_body_of_plain_paragraphs_imports_as_paragraph_blocks_and_reimports_un
         ("paragraph", "<p>Second paragraph.</p>"),
     ]
     assert "0 to create, 0 to update" in run("import_records", *files)
+
+
+def test_a_record_file_without_sharing_reimports_unchanged(db, tmp_path):
+    """A record whose file names no sharing is TLP:GREEN; importing the same file again changes
+    nothing (it used to plan "update (sharing)" every time: a new revision and an audit entry)."""
+    run("import_records", str(DEMO))
+    text = (DEMO / "findings.yaml").read_text()
+    without = re.sub(r"^ +sharing: \{level: TLP:[A-Z+]+\}\n", "", text, flags=re.M)
+    assert without != text
+    changed = tmp_path / "findings.yaml"
+    changed.write_text(without)
+    files = (str(DEMO / "taxonomy.yaml"), str(DEMO / "frameworks.yaml"), str(changed))
+    run("import_records", *files)
+    assert "0 to create, 0 to update" in run("import_records", *files)
