@@ -8,7 +8,8 @@ class FindingsConfig(AppConfig):
     def ready(self):
         # What portal needs to know about this app's kinds, registered with it: portal never
         # imports an app.
-        from . import api, exchange
+        from . import api, exchange, stix
 
         api.register()
         exchange.register()
+        stix.register()

@@ -8,8 +8,9 @@ class FrameworksConfig(AppConfig):
     def ready(self):
         # What portal needs to know about this app's kinds, registered with it: portal never
         # imports an app.
-        from . import api, exchange, search
+        from . import api, exchange, search, stix
 
         api.register()
         exchange.register()
         search.register()
+        stix.register()

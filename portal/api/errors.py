@@ -108,8 +108,8 @@ class ApiErrorMiddleware:
         if not request.path.startswith(API_PREFIX) or response.status_code < 400:
             return response
         content_type = response.get("Content-Type", "")
-        if content_type.startswith("application/json") or content_type.startswith("application/problem"):
-            return response
+        if content_type.startswith(("application/json", "application/problem", "application/taxii+json")):
+            return response  # TAXII errors are TAXII error messages (portal/api/taxii.py)
         if getattr(response, "streaming", False):
             return response
         headers = {name: response[name] for name in ("Allow", "Retry-After") if response.has_header(name)}

@@ -6,15 +6,17 @@ of an app (``crosswalks/``) comes from what the apps registered in ``portal.api.
 
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from portal.api import kinds
 from portal.api.changes import ChangeViewSet
 from portal.api.dcat_views import urlpatterns as dcat_urlpatterns
 from portal.api.docs import OfflineRedocView
-from portal.api.records import RecordViewSet
+from portal.api.records import UUID_PATTERN, RecordViewSet
 from portal.api.search_views import SearchViewSet
+from portal.api.stix_views import StixBundleView
+from portal.api.taxii import urlpatterns as taxii_urls
 from portal.api.taxonomy import (
     JurisdictionViewSet,
     LanguageViewSet,
@@ -45,6 +47,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("docs/redoc/", OfflineRedocView.as_view(url_name="api:schema"), name="redoc"),
+    re_path(rf"^records/(?P<uuid>{UUID_PATTERN})/stix/$", StixBundleView.as_view(), name="record-stix"),
     *dcat_urlpatterns,
+    *taxii_urls,
     path("", include(router.urls)),
 ]

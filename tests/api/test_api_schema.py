@@ -37,6 +37,7 @@ pytestmark = pytest.mark.django_db
 ENDPOINTS = [
     "/api/v1/records/",
     "/api/v1/records/{uuid}/",
+    "/api/v1/records/{uuid}/stix/",
     "/api/v1/frameworks/",
     "/api/v1/frameworks/{uuid}/",
     "/api/v1/frameworks/{uuid}/provisions/",
@@ -128,6 +129,7 @@ def fuzz_data(indexes):
     )
     return {
         "/api/v1/records/{uuid}/": finding.translation_key,
+        "/api/v1/records/{uuid}/stix/": lesson.translation_key,
         "/api/v1/frameworks/{uuid}/": framework.translation_key,
         "/api/v1/frameworks/{uuid}/provisions/": framework.translation_key,
         "/api/v1/findings/{uuid}/": finding.translation_key,

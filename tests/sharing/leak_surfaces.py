@@ -1,11 +1,13 @@
 """What the generated leak test (test_generated_leaks.py) renders for each visitor, and the check
 that nothing of a hidden record appears in it."""
 
+import json
+
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from frameworks.models import Crosswalk
-from tests.sharing.leak_world import may_see
+from tests.sharing.leak_world import could_ever_see, may_see
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 
@@ -98,11 +100,50 @@ def api_surfaces(client, built, visitor, headers):
     for a, b, title in built.crosswalk_markers:  # OSCAL mapping collections of crosswalks seen whole
         if may_see(visitor, built.specs[a]) and may_see(visitor, built.specs[b]):
             urls.append(f"/api/v1/crosswalks/{Crosswalk.objects.get(title=title).slug}/oscal/")
+    urls += [
+        f"/api/v1/records/{page.translation_key}/stix/"
+        for i, page in enumerate(built.pages)
+        if may_see(visitor, built.specs[i])
+    ]
     texts = {}
     for url in urls:
         response = client.get(url, **headers)
         assert response.status_code == 200, (visitor.name, url, response.status_code, body(response)[:200])
         texts[url] = body(response)
+    texts.update(taxii_surfaces(client, built, visitor, headers))
+    return texts
+
+
+def taxii_surfaces(client, built, visitor, headers):
+    """Every TAXII collection's objects and manifest, paged: {url: text}. A revoked object (a
+    record that left the visitor's view) and its manifest entry are left out of the text and
+    checked apart: they may name, by id only, a record the visitor could once see, and say nothing
+    else of it."""
+    root = "/api/v1/taxii/portal/collections/"
+    collections = json.loads(body(client.get(root, **headers)))["collections"]
+    once_seen = {
+        str(page.translation_key) for i, page in enumerate(built.pages) if could_ever_see(visitor, built.specs[i])
+    }
+    texts = {}
+    for collection in collections:
+        revoked = set()
+        for endpoint in ("objects", "manifest"):
+            url = f"{root}{collection['id']}/{endpoint}/?limit=7"
+            while url:
+                response = client.get(url, **headers)
+                assert response.status_code == 200, (visitor.name, url, response.status_code, body(response)[:200])
+                envelope = json.loads(body(response))
+                kept = []
+                for obj in envelope.get("objects", []):
+                    if obj.get("revoked"):
+                        assert obj["id"].split("--", 1)[1] in once_seen, (visitor.name, obj["id"])
+                        assert obj["name"] == "Withdrawn" and "description" not in obj, obj
+                        revoked.add((obj["id"], obj["modified"]))
+                    elif (obj["id"], obj.get("version")) not in revoked:
+                        kept.append(obj)
+                texts[url] = json.dumps(kept)
+                more = envelope["more"]
+                url = f"{root}{collection['id']}/{endpoint}/?limit=7&next={envelope['next']}" if more else None
     return texts
 
 
