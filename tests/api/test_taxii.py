@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 import stix2
+from pytest_django.live_server_helper import LiveServer
 from stix2validator import ValidationOptions, validate_instance
 from taxii2client.common import TokenAuth
 from taxii2client.v21 import Server, as_pages
@@ -24,6 +25,15 @@ from tests.factories import FindingFactory, FrameworkFactory, LessonFactory, Org
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 TAXII = "application/taxii+json;version=2.1"
 ROOT = "/api/v1/taxii/portal/"
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """This module's live server, bound to the loopback address only (not pytest-django's default
+    'localhost', which may bind wider)."""
+    server = LiveServer("127.0.0.1")
+    yield server
+    server.stop()
 
 
 def publish(page):
