@@ -196,8 +196,10 @@ class Page:
         return [(entry, pages.get(entry.record_uuid, entry.at)) for entry in told]
 
     def items(self):
-        """[(key, date added, objects)] after the position, in order, and whether more may follow
-        and where (the first key not read)."""
+        """([(key, objects)] after the position, in order; the horizon): ``key`` is (date added,
+        source, id), source 0 for a record and 1 for a change-log entry. The horizon is the first
+        key not read (None when both sources were read to the end); items past it are left for
+        the next page."""
         cursor = self.filters["cursor"]
         records, entries = self._records(cursor), self._entries(cursor)
         ends = []
