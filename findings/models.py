@@ -87,6 +87,7 @@ class FindingPage(RecordPage):
 
     record_kind = "finding"
     kind_label = "Finding"
+    alternates = (*RecordPage.alternates, *RecordPage.CITATIONS)
     parent_page_types = ["findings.FindingIndexPage"]
     subpage_types = []
 

@@ -124,6 +124,11 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
 
     record_kind = "framework"
     kind_label = "Framework"
+    alternates = (
+        *RecordPage.alternates,
+        ("application/oscal+json", "OSCAL catalog", "api:framework-oscal", {}),
+        *RecordPage.CITATIONS,
+    )
     parent_page_types = ["frameworks.FrameworkIndexPage"]
     subpage_types = []
     base_form_class = FrameworkPageForm

@@ -125,6 +125,21 @@ class RecordPage(Page):
     #: Set by each kind: a short machine name and a label for readers.
     record_kind = ""
     kind_label = "Record"
+    #: The record's other representations, linked from its page (``<link rel="alternate">``):
+    #: (media type, what it is, URL name, URL arguments besides the record's ``uuid``). A kind
+    #: adds its own (a framework's OSCAL catalog, a finding's citations).
+    alternates = (
+        ("application/json", "This record in the portal's API", "api:record-detail", {}),
+        ("application/stix+json;version=2.1", "STIX 2.1 bundle", "api:record-stix", {}),
+        ("text/turtle", "DCAT dataset (Turtle)", "api:dcat_dataset_file", {"extension": "ttl"}),
+        ("application/rdf+xml", "DCAT dataset (RDF/XML)", "api:dcat_dataset_file", {"extension": "rdf"}),
+    )
+    #: A record's citations (``/cite/…``), for the kinds that are cited.
+    CITATIONS = (
+        ("application/x-bibtex", "BibTeX citation", "cite", {"fmt": "bib"}),
+        ("application/x-research-info-systems", "RIS citation", "cite", {"fmt": "ris"}),
+        ("application/vnd.citationstyles.csl+json", "CSL-JSON citation", "cite", {"fmt": "json"}),
+    )
 
     search_fields = Page.search_fields + [
         index.SearchField("summary", boost=1.5),  # title (boost 2, from Page) > summary > body

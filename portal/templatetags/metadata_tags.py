@@ -20,6 +20,8 @@ from django import template
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import prefetch_related_objects
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from portal import citation, feeds
@@ -190,6 +192,20 @@ def record_jsonld(context, page):
     data = record_data(page, request, links)
     text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308 (escaped above)
+
+
+@register.simple_tag(takes_context=True)
+def record_alternates(context, page):
+    """``<link rel="alternate">`` to each other representation of a record (``RecordPage.alternates``):
+    the API's JSON, STIX, DCAT, a framework's OSCAL catalog, citations."""
+    request = context.get("request")
+    links = []
+    for media_type, title, name, arguments in page.alternates:
+        url = reverse(name, kwargs={"uuid": page.translation_key, **arguments})
+        if request is not None:
+            url = request.build_absolute_uri(url)
+        links.append(format_html('<link rel="alternate" type="{}" title="{}" href="{}">', media_type, title, url))
+    return mark_safe("\n".join(links))  # noqa: S308 (each link escaped by format_html)
 
 
 @register.simple_tag
