@@ -71,3 +71,23 @@ def publisher(db, django_user_model):
     user = django_user_model.objects.create_user("pablo", "pablo@example.org", "pw")
     user.groups.add(Group.objects.get(name="Publishers"))
     return user
+
+
+@pytest.fixture
+def committed(settings, django_capture_on_commit_callbacks):
+    """Background tasks run after the commit, as on the site: ``committed(action)`` runs ``action``
+    (one transaction of the site's), then what waited for its commit, and returns what ``action``
+    returned. A test's own transaction never commits, and the test settings otherwise run tasks at
+    once, in the middle of a save."""
+    from django.db import connection
+
+    settings.TASKS_AFTER_COMMIT = True
+
+    def commit(action):
+        start = len(connection.run_on_commit)
+        with django_capture_on_commit_callbacks(execute=True):
+            result = action()
+        del connection.run_on_commit[start:]  # committed: nothing waits any more
+        return result
+
+    return commit

@@ -14,9 +14,17 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.models import Follow, Membership, RecordChange
+from portal.models import CrossLink, Follow, Membership, RecordChange
 from portal.services import alerts, follows
-from tests.factories import FindingFactory, LessonFactory, OrganisationFactory, SectorFactory, TopicFactory
+from tests.factories import (
+    FindingFactory,
+    FrameworkFactory,
+    LessonFactory,
+    OrganisationFactory,
+    ProvisionFactory,
+    SectorFactory,
+    TopicFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +209,44 @@ def test_an_alert_reads_only_the_follows_its_record_can_match(indexes, django_us
         follow(other, "kind", "lesson", "immediate")
     assert queries() == alone
     assert len(inbox.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("subject", "key"),
+    [
+        ("framework", "rmf"),
+        ("provision", "GOVERN 1"),
+        ("topic", "security"),  # the record is under a sub-topic
+        ("sector", "telecommunications"),
+        ("organisation", "telco"),
+        ("kind", "lesson"),
+        ("search", "jackalope"),
+    ],
+)
+def test_each_kind_of_follow_brings_exactly_one_alert_for_a_matching_record(
+    indexes, partner, inbox, committed, subject, key
+):
+    rmf = FrameworkFactory(parent=indexes["framework"], slug="rmf", title="RMF", sharing_level="TLP:CLEAR")
+    govern = ProvisionFactory(framework=rmf, code="GOVERN 1", sort_order=0)
+    child = TopicFactory(slug="injection", name="Injection", parent=TopicFactory(slug="security", name="Security"))
+    sector = SectorFactory(slug="telecommunications", name="Telecommunications")
+    framework = str(rmf.uuid) if subject == "provision" else None
+    done, _ = follows.follow(partner, subject, str(rmf.uuid) if subject == "framework" else key, framework)
+    done.delivery = "immediate"
+    done.save()
+
+    def draft():
+        lesson = LessonFactory(
+            parent=indexes["lesson"], title="Jackalope outage at a telco", sharing_level="TLP:CLEAR", live=False
+        )
+        lesson.topics.set([child])
+        lesson.sectors.set([sector])
+        lesson.organisations.set([partner.memberships.get().organisation])
+        CrossLink.objects.create(source=lesson, target=rmf, target_provision=govern, link_type="addresses")
+        return lesson
+
+    lesson = committed(draft)
+    committed(lambda: publish(lesson))  # the alert is made after the commit, as on the site
+    assert len(inbox.messages) == 1, [message["Subject"] for message in inbox.messages]
+    assert inbox.messages[0]["Subject"] == "New: Jackalope outage at a telco"
+    assert done.label in text_of(inbox.messages[0])

@@ -15,7 +15,6 @@ import pytest
 import trustme
 
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from portal.models import Membership, WebhookDelivery, WebhookEndpoint
@@ -117,18 +116,9 @@ def register(client, receiver, telco, url=None):
 
 
 @pytest.fixture(autouse=True)
-def commit(settings, django_capture_on_commit_callbacks):
-    """Tasks run after the commit, as on the site: ``commit(action)`` runs ``action`` and then what
-    waited for its commit (a test's own transaction never commits)."""
-    settings.TASKS_AFTER_COMMIT = True
-
-    def commit(action):
-        start = len(connection.run_on_commit)
-        with django_capture_on_commit_callbacks(execute=True):
-            action()
-        del connection.run_on_commit[start:]  # committed: nothing waits any more
-
-    return commit
+def commit(committed):
+    """Tasks run after the commit, as on the site (``committed`` in tests/conftest.py)."""
+    return committed
 
 
 @pytest.fixture
