@@ -11,7 +11,7 @@ temporary folder, with the curated dataset loaded:
   to TLP:RED, one or two topics each) and publish ``--edits`` edits per record on average;
 - the background worker (``manage.py task_worker``, ``PORTAL_TASK_WORKER=1``) runs the index
   updates and the alerts; it is killed with SIGKILL ``--kills`` times while the writers run (each
-  time while it is sending alerts) and started again with ``--recover-all``;
+  time as soon as an alert task runs, or after 20 s) and started again with ``--recover-all``;
 - a real SMTP server in this process (aiosmtpd) receives the e-mails;
 - two mirrors (anonymous, and a partner's token) poll ``/api/v1/changes/`` on a served site
   (gunicorn) throughout and apply what it says.
@@ -387,6 +387,25 @@ def delays(received, commits, uuid_of):
     return found
 
 
+def index_drift_by_origin():
+    """What ``search_index_drift`` found, counted apart for the records the soak wrote and for
+    the rest (which the soak never wrote): {"missing/stale/extra, soak/other": count}."""
+    from modelsearch.backends import get_search_backend
+    from wagtail.models import Page
+
+    from portal.search.drift import backend_drift
+
+    soak = set(Page.objects.filter(slug__startswith="soak-").values_list("pk", flat=True))
+    found = collections.Counter()
+    for _, report in backend_drift(get_search_backend()):
+        for name in ("missing", "stale"):
+            for item in getattr(report, name):
+                found[f"{name}, {'soak' if item.pk in soak and report.index.endswith('page') else 'other'}"] += 1
+        if report.extra:
+            found["extra"] += len(report.extra)
+    return dict(found)
+
+
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
@@ -484,6 +503,7 @@ def run(args, work):
             worker.stop()
 
     drift = manage(env, "search_index_drift", capture_output=True, text=True)
+    drifted = index_drift_by_origin() if drift.returncode else {}
     failed_tasks = list(DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).values_list("task_path", flat=True))
     commits = collections.defaultdict(list)
     for log in logs:
@@ -521,6 +541,7 @@ def run(args, work):
         messages=len(received),
         expected=sum(expected.values()),
         rate=len(received) / max(last_arrival - first_commit, 1e-9),
+        alone_rate=sum(1 for row in received if row[0] > writes_done) / max(last_arrival - writes_done, 1e-9),
         delay=(percentile(waits, 50), percentile(waits, 95), max(waits, default=float("nan"))),
         missing=missing,
         twice=twice,
@@ -530,6 +551,7 @@ def run(args, work):
         mirrors=mirror_rows,
         drift_clean=drift.returncode == 0,
         drift=drift.stdout + drift.stderr,
+        drifted=drifted,
         failed_tasks=failed_tasks,
     )
     return summary
@@ -552,7 +574,7 @@ def failures(s):
         if differ or mirror.errors:
             found.append(f"{name} mirror: {len(differ)} records differ from the listing, errors {mirror.errors[:3]}")
     if not s["drift_clean"]:
-        found.append("search index drift:\n" + s["drift"])
+        found.append(f"search index drift: {s['drifted']} (search_index_drift's report is printed above)")
     if s["failed_tasks"]:
         found.append(f"failed tasks: {collections.Counter(s['failed_tasks'])}")
     return found
@@ -566,6 +588,7 @@ def report(s, args, problems):
         for name, mirror, count, differ in s["mirrors"]
     )
     baseline = ", ".join(f"{n} stale in {index}" for index, n in s["baseline"]) or "clean"
+    index_state = "search_index_drift clean" if s["drift_clean"] else f"DRIFT {s['drifted']}"
     kills = "; ".join(f"{len(running)} task(s) running ({', '.join(sorted(set(running)))})" for running in s["kills"])
     lines = [
         f"`python bench/deliveries.py --records {args.records} --partners {args.partners} --writers {args.writers} "
@@ -581,13 +604,14 @@ def report(s, args, problems):
         f"| time the worker needed after the last write | {s['drain_seconds']:.0f} s |",
         f"| e-mails received (expected) | {s['messages']} ({s['expected']}) |",
         f"| deliveries per second (first commit to last e-mail) | {s['rate']:.1f} |",
+        f"| deliveries per second after the last write (the worker alone) | {s['alone_rate']:.1f} |",
         f"| delay from commit to e-mail, p50 / p95 / max | {p50:.1f} / {p95:.1f} / {worst:.1f} s |",
         f"| missing / twice / not theirs to see / other | {len(s['missing'])} / {len(s['twice'])} / "
         f"{len(s['forbidden'])} / {len(s['unexpected'])} |",
         "",
-        f"Worker killed {len(s['kills'])} times while it was sending alerts: {kills or 'never'}.",
+        f"Worker killed {len(s['kills'])} times (each when an alert task ran, or after 20 s): {kills or 'never'}.",
         f"Mirrors: {mirrors}.",
-        f"Search index: {'search_index_drift clean' if s['drift_clean'] else 'DRIFT'} at the end "
+        f"Search index: {index_state} at the end "
         f"(after load_demo, before the soak: {baseline}). "
         f"Failed tasks: {len(s['failed_tasks'])}.",
         "",
@@ -628,6 +652,8 @@ def main():
         else:
             print(f"kept: database {DATABASE}, folder {work}")
     problems = failures(summary)
+    if not summary["drift_clean"]:
+        print(summary["drift"])
     text = report(summary, args, problems)
     print(text)
     if not args.no_write:
