@@ -138,7 +138,7 @@ def _values(value):
         return []
     if hasattr(value, "all") and callable(value.all):
         try:
-            value = list(value.all())
+            value = _in_key_order(value.all())
         except ValueError:
             # A many-to-many manager of an unsaved instance: nothing is related yet.
             return []
@@ -161,10 +161,19 @@ def _many(obj, name):
     return obj.__dict__.get(PREFETCHED + name) if name else None
 
 
+def _in_key_order(objects):
+    """Related rows in primary-key order: a database may return them in any order (PostgreSQL
+    does), and a document (and its digest) must not depend on it."""
+    objects = list(objects)
+    if all(isinstance(obj, models.Model) for obj in objects):
+        return sorted(objects, key=lambda obj: (obj.pk is None, obj.pk if isinstance(obj.pk, int) else str(obj.pk)))
+    return objects
+
+
 def _related_objects(field, many, obj):
     prefetched = _many(obj, many)
     if prefetched is not None:
-        return prefetched
+        return _in_key_order(prefetched)
     try:
         value = field.get_value(obj)
     except (ObjectDoesNotExist, ValueError, AttributeError):
@@ -175,7 +184,7 @@ def _related_objects(field, many, obj):
         return [value]
     if hasattr(value, "all"):
         try:
-            return list(value.all())
+            return _in_key_order(value.all())
         except ValueError:
             return []
     return []
@@ -208,6 +217,8 @@ def _fill(doc, plan, objects):
                     value = _many(obj, many)
                     if value is None:
                         value = getattr(obj, field.field_name)
+                    else:
+                        value = _in_key_order(value)
                 else:
                     value = getter(obj)
             except (ObjectDoesNotExist, AttributeError, ValueError):

@@ -59,3 +59,24 @@ def test_drift_reports_missing_stale_and_extra_then_repairs(whoosh_settings):
     assert "portal_topic: 3 objects in the database, 3 documents; missing 0, stale 0, extra 0" in clean.getvalue()
     assert {t.name for t in backend.search("again", Topic)} == {"Renamed again"}
     assert kept.pk
+
+
+def test_a_document_is_the_same_whatever_order_the_database_returns_related_rows_in(indexes):
+    """PostgreSQL returns a record's tags and topics in no fixed order; the document (and its
+    digest, which search_index_drift compares) must not depend on it: a curated database read
+    twice reported records as stale although nothing had changed."""
+    from findings.models import FindingPage
+    from portal.search.documents import PREFETCHED, build_document, prepare_queryset
+    from tests.factories import FindingFactory, TopicFactory
+
+    finding = FindingFactory(parent=indexes["finding"], topics=[TopicFactory(), TopicFactory(), TopicFactory()])
+    finding.tags.add("regulation", "EU law", "telecom")
+    finding.save()
+    (read,) = prepare_queryset(FindingPage.objects.filter(pk=finding.pk))
+    (reversed_read,) = prepare_queryset(FindingPage.objects.filter(pk=finding.pk))
+    lists = [name for name in reversed_read.__dict__ if name.startswith(PREFETCHED)]
+    assert lists  # the relations a document reads were fetched as lists
+    for name in lists:
+        reversed_read.__dict__[name].reverse()  # as another query may return them
+    assert build_document(read) == build_document(reversed_read)
+    assert build_document(read) == build_document(FindingPage.objects.get(pk=finding.pk))
