@@ -26,7 +26,6 @@ def shell_blocks():
     return re.findall(r"```sh\n(.*?)```", DOC.read_text(), flags=re.S)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def run(script, live_server, folder):
     """Run a shell block of docs/api.md with ``API`` pointing at the live server, and with this
     Python first on the PATH (the OSCAL example reads with compliance-trestle, installed here)."""
@@ -45,6 +44,7 @@ def run(script, live_server, folder):
     return result
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_curl_examples_in_the_api_docs_run_against_a_live_server(live_server, indexes, tmp_path):
     privacy = TopicFactory(slug="privacy-and-security", name="Privacy & security")
     singapore = JurisdictionFactory(code="SG")
