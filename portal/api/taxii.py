@@ -156,13 +156,18 @@ def added(date):
 
 class ObjectsView(TaxiiView):
     def get(self, request, cid):
+        return self.page(request, cid, lambda date, obj: obj)
+
+    def page(self, request, cid, shown):
+        """One page of a collection as a TAXII envelope: each (date added, object) as ``shown``
+        gives it, ``more`` and ``next``, and the date headers of the page."""
         kind = self.collection(cid)
         found, more, next_value = Page(request, kind, parse_filters(request)).read()
         body = {"more": more}
         if next_value:
             body["next"] = next_value
         if found:
-            body["objects"] = [obj for _, obj in found]
+            body["objects"] = [shown(date, obj) for date, obj in found]
         return self.dated(Response(body), found)
 
     def dated(self, response, found):
@@ -174,22 +179,16 @@ class ObjectsView(TaxiiView):
 
 class ManifestView(ObjectsView):
     def get(self, request, cid):
-        kind = self.collection(cid)
-        found, more, next_value = Page(request, kind, parse_filters(request)).read()
-        body = {"more": more}
-        if next_value:
-            body["next"] = next_value
-        if found:
-            body["objects"] = [
-                {
-                    "id": obj["id"],
-                    "date_added": added(date),
-                    "version": obj.get("modified", obj.get("created")),
-                    "media_type": stix.STIX_MEDIA_TYPE,
-                }
-                for date, obj in found
-            ]
-        return self.dated(Response(body), found)
+        return self.page(
+            request,
+            cid,
+            lambda date, obj: {
+                "id": obj["id"],
+                "date_added": added(date),
+                "version": obj.get("modified", obj.get("created")),
+                "media_type": stix.STIX_MEDIA_TYPE,
+            },
+        )
 
 
 class ObjectView(ObjectsView):
