@@ -21,7 +21,6 @@ from portal.models import (
     Organisation,
     PartnerToken,
     PrivateFeed,
-    WebhookDelivery,
     WebhookEndpoint,
 )
 from portal.services import alerts, follows, webhooks
@@ -220,7 +219,7 @@ def webhook(request, pk):
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk, owner=request.user)
     context = {
         "endpoint": endpoint,
-        "deliveries": endpoint.deliveries.exclude(status=WebhookDelivery.Status.SKIPPED)[:100],
+        "deliveries": endpoint.deliveries.all()[:100],
         "new_secret": request.session.pop("new_webhook_secret", None),
     }
     return render(request, "account/webhook.html", context)

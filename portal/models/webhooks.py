@@ -62,7 +62,6 @@ class WebhookDelivery(models.Model):
         PENDING = "pending", "waiting"
         DELIVERED = "delivered", "delivered"
         FAILED = "failed", "failed (gave up)"
-        SKIPPED = "skipped", "nothing to tell"
 
     class Event(models.TextChoices):
         CREATED = "created", "created"

@@ -14,8 +14,8 @@ for the endpoint's owner:
 - the record is not visible but the endpoint holds it: ``withdrawn`` (unpublished or deleted) or
   ``left_view`` (still published, but shared more narrowly, or the owner left an organisation);
   the body carries only the record's id and kind;
-- otherwise there is nothing to tell (``skipped``): a record the owner never could see is never
-  named, even if it was visible when the change was queued.
+- otherwise there is nothing to tell, and the delivery is deleted: a record the owner never could
+  see is never named, even if it was visible when the change was queued.
 
 Each request is signed: ``Portal-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``
 with the endpoint's secret. A failed attempt (no answer in ``WEBHOOK_TIMEOUT`` seconds, a status
@@ -161,6 +161,17 @@ def _finish(delivery, **fields):
     WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
 
 
+#: What ``send_one`` answers for a delivery with nothing to tell (switched off, no longer the
+#: owner's to use, or a record the endpoint never held and may not see): it is deleted, so the
+#: table holds only what was or will be sent.
+SKIPPED = "skipped"
+
+
+def _skip(delivery):
+    WebhookDelivery.objects.filter(pk=delivery.pk).delete()
+    return SKIPPED
+
+
 def send_one(delivery, now=None):
     """One attempt at one due delivery; returns its status afterwards."""
     now = now or timezone.now()
@@ -168,20 +179,17 @@ def send_one(delivery, now=None):
         return None
     endpoint = delivery.endpoint
     if not endpoint.active:
-        _finish(delivery, status=Status.SKIPPED, last_error="The endpoint is switched off.")
-        return Status.SKIPPED
+        return _skip(delivery)
     if not endpoint.owner_may_use():
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
             active=False, stopped_because="Its owner is no longer an administrator of the organisation."
         )
-        _finish(delivery, status=Status.SKIPPED, last_error="The endpoint's owner may no longer use it.")
-        return Status.SKIPPED
+        return _skip(delivery)
     change = RecordChange.objects.filter(id=delivery.change_id).values_list("action", "at").first()
     action, occurred_at = change if change else (None, None)
     decided = decide(delivery, action)
     if decided is None:
-        _finish(delivery, status=Status.SKIPPED, event="")
-        return Status.SKIPPED
+        return _skip(delivery)
     event, fields, version = decided
     body = body_of(delivery, event, fields, occurred_at)
     attempts = delivery.attempts + 1
