@@ -18,7 +18,6 @@ from portal.models import (
     AuditEntry,
     Follow,
     Membership,
-    Organisation,
     PartnerToken,
     PrivateFeed,
     WebhookEndpoint,
@@ -62,7 +61,7 @@ def account(request):
         "feeds": PrivateFeed.objects.filter(user=request.user, revoked_at__isnull=True).select_related("follow"),
         "new_feed_url": request.session.pop("new_feed_url", None),
         "webhooks": WebhookEndpoint.objects.filter(owner=request.user),
-        "may_register_webhooks": bool(webhooks.administered_organisations(request.user)),
+        "may_register_webhooks": webhooks.administered_organisations(request.user).exists(),
     }
     return render(request, "account/account.html", context, status=400 if form.errors else 200)
 
@@ -190,8 +189,7 @@ class WebhookForm(forms.Form):
 def webhook_list(request):
     """The person's webhook endpoints; an organisation's administrator registers new ones here."""
     organisations = webhooks.administered_organisations(request.user)
-    chosen = Organisation.objects.filter(pk__in=[organisation.pk for organisation in organisations])
-    form = WebhookForm(request.POST or None, organisations=chosen) if organisations else None
+    form = WebhookForm(request.POST or None, organisations=organisations) if organisations.exists() else None
     if request.method == "POST":
         if form is None:
             return render(request, "account/webhooks.html", {"endpoints": [], "form": None}, status=403)

@@ -20,7 +20,6 @@ changed since the entry of the change log the previous digest covered.
 
 from django_tasks import task
 
-from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Max
@@ -32,16 +31,12 @@ from django.utils import timezone
 from portal.changes import changes_logged
 from portal.models import Alert, Follow, RecordChange, RecordPage, Topic
 
-from . import follows
+from . import absolute_url, follows
 
 UNSUBSCRIBE_SALT = "portal.alerts.unsubscribe"
 #: How long an unsubscribe link works (seconds): 90 days.
 UNSUBSCRIBE_MAX_AGE = 90 * 24 * 3600
 Delivery = Follow.Delivery
-
-
-def base_url():
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
 
 
 def unsubscribe_token(follow):
@@ -66,7 +61,7 @@ def read_unsubscribe_token(token):
 
 
 def _unsubscribe_url(follow):
-    return base_url() + reverse("unsubscribe", args=[unsubscribe_token(follow)])
+    return absolute_url(reverse("unsubscribe", args=[unsubscribe_token(follow)]))
 
 
 def _entry(record):
@@ -76,13 +71,13 @@ def _entry(record):
         "kind": record.kind_display,
         "level": record.sharing_level,
         "summary": record.summary,
-        "url": base_url() + (record.url or ""),
+        "url": absolute_url(record.url or ""),
     }
 
 
 def _send(user, subject, template, context, unsubscribe):
     """One message to ``user``, plain text and HTML, with RFC 8058 unsubscribe headers."""
-    context = {**context, "user": user, "unsubscribe_url": unsubscribe, "account_url": base_url() + reverse("account")}
+    context = {**context, "user": user, "unsubscribe_url": unsubscribe, "account_url": absolute_url(reverse("account"))}
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"email/{template}.txt", context),

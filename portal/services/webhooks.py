@@ -43,8 +43,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.changes import changes_logged
-from portal.models import RecordChange, RecordPage, WebhookDelivery, WebhookEndpoint
+from portal.models import Organisation, RecordChange, RecordPage, WebhookDelivery, WebhookEndpoint
 
+from . import absolute_url
 from .webhook_http import EndpointRefused, check_url, post, signature
 
 Event = WebhookDelivery.Event
@@ -73,10 +74,6 @@ def signed_headers(endpoint, body, event, delivery_id):
 # -- What a delivery says --------------------------------------------------------------------------
 
 
-def _base_url():
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-
-
 def _record_fields(record):
     return {
         "id": str(record.translation_key),
@@ -85,8 +82,8 @@ def _record_fields(record):
         "summary": record.summary,
         "sharing_level": record.sharing_level,
         "last_published_at": record.last_published_at.isoformat() if record.last_published_at else None,
-        "web_url": _base_url() + (record.url or ""),
-        "api_url": _base_url() + reverse("api:record-detail", args=[record.translation_key]),
+        "web_url": absolute_url(record.url or ""),
+        "api_url": absolute_url(reverse("api:record-detail", args=[record.translation_key])),
     }
 
 
@@ -305,16 +302,13 @@ def ping(endpoint):
 
 def administered_organisations(user):
     """The organisations ``user`` may register webhooks for: those they administer."""
-    return [
-        membership.organisation
-        for membership in user.memberships.filter(is_administrator=True).select_related("organisation")
-    ]
+    return Organisation.objects.filter(memberships__user=user, memberships__is_administrator=True)
 
 
 def register(owner, organisation, url, description=""):
     """A new endpoint for ``organisation``, after a signed ping answered 2xx; returns it, or raises
     ``EndpointRefused`` with a message for people (nothing is stored then)."""
-    if organisation not in administered_organisations(owner):
+    if not administered_organisations(owner).filter(pk=organisation.pk).exists():
         raise EndpointRefused("Only an administrator of the organisation may register its webhooks.")
     check_url(url)
     endpoint = WebhookEndpoint(
