@@ -377,3 +377,28 @@ def test_a_record_file_without_sharing_reimports_unchanged(db, tmp_path):
     files = (str(DEMO / "taxonomy.yaml"), str(DEMO / "frameworks.yaml"), str(changed))
     run("import_records", *files)
     assert "0 to create, 0 to update" in run("import_records", *files)
+
+
+def test_load_demo_gives_the_sample_partners_follows_and_a_webhook_administrator(db, django_user_model, settings):
+    from portal.models import Follow
+
+    settings.PORTAL_DEMO_DATA = str(DEMO)
+    out = run("load_demo")
+    assert re.search(r"^    sample-telecom-member +\S+ +partner, administrator of sample-telecom-operator$", out, re.M)
+    telecom = django_user_model.objects.get(username="sample-telecom-member")
+    assert telecom.memberships.get().is_administrator
+    assert client_sees_webhooks(telecom)
+    assert set(Follow.objects.filter(user=telecom).values_list("subject", "key")) == {
+        ("sector", "telecommunications"),
+        ("kind", "lesson"),
+    }
+    run("load_demo")
+    assert Follow.objects.count() == 3  # the second run adds nothing
+
+
+def client_sees_webhooks(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return "Register an endpoint" in client.get("/account/webhooks/").content.decode()

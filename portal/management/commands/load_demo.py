@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from portal.exchange.importer import Importer
 from portal.exchange.site import ensure_site_structure
 from portal.models import Membership, Organisation
+from portal.services import follows
 
 #: Sample partner accounts that show the sharing levels at work: (user name, organisation slug).
 SAMPLE_ACCOUNTS = [
@@ -16,6 +17,14 @@ SAMPLE_ACCOUNTS = [
     ("sample-partner", None),
     ("sample-red-reader", None),
 ]
+#: The sample accounts that administer their organisation (and so may register webhooks).
+SAMPLE_ADMINISTRATORS = {"sample-telecom-member"}
+#: What sample accounts follow, so the account page, private feeds and "new for you" show something:
+#: {user name: [(subject, key)]}.
+SAMPLE_FOLLOWS = {
+    "sample-telecom-member": [("sector", "telecommunications"), ("kind", "lesson")],
+    "sample-agency-member": [("kind", "finding")],
+}
 
 
 class Command(BaseCommand):
@@ -34,8 +43,10 @@ class Command(BaseCommand):
         if settings.PORTAL_SAMPLE_DATA:
             # Sample records name sample organisations and people: those come first.
             self.load(Path(settings.PORTAL_SAMPLE_DATA) / "organisations.yaml")
-            credentials.extend(self.sample_accounts())
+            accounts = self.sample_accounts()
+            credentials.extend(accounts)
             self.load(Path(settings.PORTAL_SAMPLE_DATA) / "records.yaml")
+            self.sample_follows([name for name, _, _ in accounts])
         if credentials:
             lines = "\n".join(f"    {name:24} {password:20} {role}" for name, password, role in credentials)
             self.stdout.write(
@@ -66,6 +77,12 @@ class Command(BaseCommand):
             User.objects.create_user(username, f"{username}@example.org", password)
         return password
 
+    def sample_follows(self, usernames):
+        """The sample follows of the sample accounts just created (``SAMPLE_FOLLOWS``)."""
+        for user in get_user_model().objects.filter(username__in=usernames):
+            for subject, key in SAMPLE_FOLLOWS.get(user.username, []):
+                follows.follow(user, subject, key)
+
     def sample_accounts(self):
         """Create the sample partner accounts that do not exist yet. Returns their credentials."""
         User = get_user_model()
@@ -76,10 +93,12 @@ class Command(BaseCommand):
             password = self.create_user(username)
             role = "partner (no organisation)"
             if organisation:
+                administrator = username in SAMPLE_ADMINISTRATORS
                 Membership.objects.create(
                     user=User.objects.get(username=username),
                     organisation=Organisation.objects.get(slug=organisation),
+                    is_administrator=administrator,
                 )
-                role = f"partner, member of {organisation}"
+                role = f"partner, {'administrator' if administrator else 'member'} of {organisation}"
             created.append((username, password, role))
         return created
