@@ -53,13 +53,21 @@ def error_body(status_code, code, message, parameters=None):
     return {"error": error}
 
 
+def _messages(value):
+    """The messages of one parameter's errors: a list of them, or (a list parameter such as
+    ``kind``) the errors of its items by position."""
+    if isinstance(value, dict):
+        return [message for item in value.values() for message in _messages(item)]
+    if isinstance(value, list):
+        return [message for item in value for message in _messages(item)]
+    return [str(value)]
+
+
 def _flatten(detail):
     """A DRF ValidationError's detail as {parameter: [messages]}."""
     if isinstance(detail, dict):
-        return {
-            str(key): [str(m) for m in (value if isinstance(value, list) else [value])] for key, value in detail.items()
-        }
-    return {"non_field_errors": [str(m) for m in (detail if isinstance(detail, list) else [detail])]}
+        return {str(key): _messages(value) for key, value in detail.items()}
+    return {"non_field_errors": _messages(detail)}
 
 
 def exception_handler(exc, context):

@@ -201,3 +201,11 @@ def test_empty_query_parameters_are_documented_as_absent(schema, client, db):
                 assert parameter.get("allowEmptyValue") is True, (path, parameter["name"])
     assert client.get("/api/v1/records/?cursor=&ordering=").status_code == 200
     assert client.get("/api/v1/crosswalks/?target=").status_code == 200
+
+
+def test_a_bad_value_in_a_list_parameter_reads_as_a_plain_message(client, db):
+    """A bad `kind` (a list parameter) is reported in words, not as the validator's nested errors."""
+    error = client.get("/api/v1/records/?kind=poem").json()["error"]
+    assert error["message"].startswith("Invalid value for kind: There is no kind “poem”")
+    assert "ErrorDetail" not in error["message"] and "{" not in error["message"]
+    assert all("ErrorDetail" not in message for message in error["parameters"]["kind"])
