@@ -142,6 +142,14 @@ def taxii_surfaces(client, built, visitor, headers):
                     elif (obj["id"], obj.get("version")) not in revoked:
                         kept.append(obj)
                 texts[url] = json.dumps(kept)
+                if endpoint == "objects":  # each record's object alone, and its versions
+                    for obj in kept:
+                        if obj["type"] in ("report", "grouping"):
+                            one = f"{root}{collection['id']}/objects/{obj['id']}/"
+                            for address in (one, one + "versions/"):
+                                answer = client.get(address, **headers)
+                                assert answer.status_code == 200, (visitor.name, address, answer.status_code)
+                                texts[address] = body(answer)
                 more = envelope["more"]
                 url = f"{root}{collection['id']}/{endpoint}/?limit=7&next={envelope['next']}" if more else None
     return texts

@@ -239,7 +239,14 @@ def check_visitor(world, built, visitor):
     # Hidden records answer 404 everywhere, exactly like records that do not exist.
     for i in sorted(hidden):
         page, uuid = built.pages[i], built.pages[i].translation_key
-        for url in (page.url, f"/cite/{uuid}.bib", f"/api/v1/records/{uuid}/"):
+        for url in (
+            page.url,
+            f"/cite/{uuid}.bib",
+            f"/api/v1/records/{uuid}/",
+            f"/api/v1/records/{uuid}/stix/",
+            f"/api/v1/catalog/{uuid}.ttl",
+            f"/api/v1/frameworks/{uuid}/oscal/",
+        ):
             assert client.get(url).status_code == 404, (label, url)
 
     texts = api_surfaces(client, built, visitor, {})
@@ -274,6 +281,23 @@ def check_visitor(world, built, visitor):
                     re.findall(r"^- \[TLP:[A-Z+]+\] (.+) \((?:finding|lesson|framework)\)$", message.body, re.M)
                 )
                 assert in_digest == expected, label
+
+            # An alert at once for each change of the log: exactly the records they may see.
+            mail.outbox.clear()
+            user.follows.update(delivery="immediate")
+            alerts.send_alerts.call(
+                list(RecordChange.objects.filter(cause_uuid__isnull=True).values_list("id", flat=True))
+            )
+            texts = {f"alert {n}": f"{m.subject}\n{m.body}\n{m.alternatives[0][0]}" for n, m in enumerate(mail.outbox)}
+            assert_absent(texts, markers, label)
+            assert {m.subject.split(": ", 1)[1] for m in mail.outbox} == expected, label
+
+        # The home page's "new on what you follow": only what they may see, and all of it counted.
+        home = body(client.get("/"))
+        section = re.search(r'<section aria-labelledby="new-for-you-heading".*?</section>', home, re.S).group(0)
+        assert_absent({"new for you": section}, markers, label)
+        if len(expected) <= follows.NEW_SHOWN:
+            assert {t for t in expected if html.escape(t, quote=False) in section} == expected, label
 
         # A webhook endpoint of theirs, sent the whole change log: its bodies name exactly the
         # records they may see, and nothing of the others.
