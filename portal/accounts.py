@@ -97,7 +97,7 @@ def follow(request):
 def unfollow(request, pk):
     done = get_object_or_404(Follow, pk=pk, user=request.user)
     done.delete()
-    messages.success(request, f"You no longer follow {done.label}; its private feeds are revoked.")
+    messages.success(request, f"You no longer follow {done.shown_label}; its private feeds are revoked.")
     return redirect("account")
 
 
@@ -115,7 +115,7 @@ def set_delivery(request, pk):
         return redirect("account")
     done.delivery = choice
     done.save(update_fields=["delivery"])
-    messages.success(request, f"{done.label}: {done.get_delivery_display().lower()}.")
+    messages.success(request, f"{done.shown_label}: {done.get_delivery_display().lower()}.")
     return redirect("account")
 
 

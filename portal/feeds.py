@@ -274,7 +274,7 @@ class PrivateFeed(RecordFeed):
 
     def title(self, context):
         feed = context.subject
-        what = feed.follow.label if feed.follow_id else "Everything you follow"
+        what = feed.follow.shown_label if feed.follow_id else "Everything you follow"
         return f"{what} · {settings.WAGTAIL_SITE_NAME}"
 
     def subtitle(self, context):

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .records import RecordPage
+
 
 class Follow(models.Model):
     class Subject(models.TextChoices):
@@ -52,6 +54,17 @@ class Follow(models.Model):
 
     def __str__(self):
         return f"{self.user} follows {self.get_subject_display().lower()} {self.label}"
+
+    @property
+    def shown_label(self):
+        """What the follow is called wherever its person reads it (account page, feeds, e-mails).
+        The stored ``label`` of a framework or provision follow holds the framework's title as it
+        was when followed; a framework that has left the person's view since is not named."""
+        if self.record_id is None:
+            return self.label
+        if not RecordPage.objects.visible_to(self.user).filter(pk=self.record_id).exists():
+            return "A framework you may no longer see"
+        return self.label
 
 
 class Alert(models.Model):

@@ -150,7 +150,7 @@ def send_alerts(change_ids):
                 user,
                 f"{what}: {record.title}",
                 "alert",
-                {"record": _entry(record), "what": what, "follows": [f.label for f, _ in matched]},
+                {"record": _entry(record), "what": what, "follows": [f.shown_label for f, _ in matched]},
                 _unsubscribe_url(matched[0][0]),
             )
             now = timezone.now()
@@ -186,7 +186,7 @@ def send_digests(period):
                 entries = [_entry(record) for record in records.order_by("-last_published_at", "-pk")]
                 if entries:
                     sections.append(
-                        {"label": follow.label, "records": entries, "unsubscribe_url": _unsubscribe_url(follow)}
+                        {"label": follow.shown_label, "records": entries, "unsubscribe_url": _unsubscribe_url(follow)}
                     )
         if sections:
             count = sum(len(section["records"]) for section in sections)

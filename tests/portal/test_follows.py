@@ -7,6 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from django.test import Client
+
 from portal.models import CrossLink, Follow, Membership, PrivateFeed
 from tests.factories import (
     FindingFactory,
@@ -197,3 +199,18 @@ def test_the_home_page_lists_what_follows_brought_since_the_last_visit(client, i
     assert "Published since" in html and "Published before" not in html
     client.logout()
     assert "New on what you follow" not in client.get("/").content.decode()
+
+
+def test_a_framework_that_leaves_the_followers_view_is_no_longer_named(client, indexes, partner):
+    """A framework follow keeps the framework's title as its label; once the framework is narrowed
+    out of the follower's view, the account page, the feed and the unsubscribe page stop naming it."""
+    rmf = FrameworkFactory(parent=indexes["framework"], slug="rmf", title="Quokka framework", sharing_level="TLP:CLEAR")
+    assert follow(client, subject="framework", key=str(rmf.uuid)).status_code == 302
+    done = Follow.objects.get(user=partner)
+    assert "Quokka framework" in client.get("/account/").content.decode()
+    rmf.sharing_level = "TLP:RED"
+    rmf.save_revision().publish()
+    account = client.get("/account/").content.decode()
+    assert "Quokka" not in account and "A framework you may no longer see" in account
+    _, secret = PrivateFeed.create(partner, done)
+    assert "Quokka" not in Client().get(f"/feeds/private/{secret}/").content.decode()
