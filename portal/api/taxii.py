@@ -195,8 +195,19 @@ class ObjectView(ObjectsView):
     def get(self, request, cid, object_id):
         kind = self.collection(cid)
         versions = every_version(request, kind, object_id)
-        wanted = request.query_params.get("match[version]", "last")
-        chosen = versions if "all" in wanted else [versions[0]] if wanted == "first" else [versions[-1]]
+        wanted = parse_filters(request)["version"]
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        stamps = {stix.timestamp(value) for value in wanted if value not in ("first", "last", "all")}
+        chosen = [
+            item
+            for n, item in enumerate(versions)
+            if "all" in wanted
+            or ("first" in wanted and n == 0)
+            or ("last" in wanted and n == len(versions) - 1)
+            or item[1].get("modified", item[1].get("created")) in stamps
+        ]
+        if not chosen:
+            raise TaxiiError(404, "No such version.", "This object has no version with that timestamp.")
         return self.dated(Response({"more": False, "objects": [obj for _, obj in chosen]}), chosen)
 
 

@@ -264,3 +264,17 @@ def test_the_stix_and_taxii_example_in_the_api_docs_runs_against_a_live_server(
     assert "Public finding 0 marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487" in lines
     assert not any("Partner finding" in line for line in lines)
     assert re.fullmatch(r"\d+ objects in (Public finding|Lesson) \d", lines[-1]), lines[-1]
+
+
+@pytest.mark.django_db
+def test_one_object_answers_the_version_asked_for(client, records):
+    """match[version] on one object: a timestamp picks that version (no such version: 404), as on
+    the collection; it used to be read as a word and answer the last version whatever it said."""
+    url = collection_url(client, "findings")
+    report = client.get(url + "objects/", {"match[type]": "report"}, HTTP_ACCEPT=TAXII).json()["objects"][0]
+    address = url + f"objects/{report['id']}/"
+    for wanted in (report["modified"], "all", "first", "last", f"first,{report['modified']}"):
+        answer = client.get(address, {"match[version]": wanted}, HTTP_ACCEPT=TAXII)
+        assert answer.json()["objects"] == [report], wanted
+    other = client.get(address, {"match[version]": "2001-01-01T00:00:00.000Z"}, HTTP_ACCEPT=TAXII)
+    assert other.status_code == 404 and other.json()["http_status"] == "404"
