@@ -21,7 +21,6 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Max
 
 from portal.models import RecordChange, RecordPage
 
@@ -31,8 +30,7 @@ _REQUEST_KEY = "_portal_cache_key"
 
 def records_state():
     """Changes when any record changes for anyone (two small queries)."""
-    newest = RecordChange.objects.aggregate(newest=Max("id"))["newest"]
-    return (newest, RecordPage.newest_expiry_passed())
+    return (RecordChange.objects.newest_id(), RecordPage.newest_expiry_passed())
 
 
 def audience_key(user):

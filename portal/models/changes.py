@@ -4,6 +4,12 @@ from django.db import models
 from django.utils import timezone
 
 
+class RecordChangeQuerySet(models.QuerySet):
+    def newest_id(self):
+        """The id of the newest entry of the log (0 when it is empty)."""
+        return self.aggregate(newest=models.Max("id"))["newest"] or 0
+
+
 class RecordChange(models.Model):
     """One change to one record. The id orders the log; the feed's cursor is built on it.
 
@@ -28,6 +34,8 @@ class RecordChange(models.Model):
         UNPUBLISHED = "unpublished", "unpublished"
         DELETED = "deleted", "deleted"
         SHARING = "sharing_changed", "sharing changed"
+
+    objects = RecordChangeQuerySet.as_manager()
 
     record_uuid = models.UUIDField(db_index=True)
     kind = models.CharField(max_length=20)

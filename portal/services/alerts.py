@@ -22,14 +22,13 @@ from django_tasks import task
 
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Max
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.changes import changes_logged
-from portal.models import Alert, Follow, RecordChange, RecordPage, Topic
+from portal.models import Alert, Follow, RecordChange, RecordPage, Topic, Viewer
 
 from . import absolute_url, follows
 
@@ -65,7 +64,6 @@ def _unsubscribe_url(follow):
 
 
 def _entry(record):
-    record = record.specific
     return {
         "title": record.title,
         "kind": record.kind_display,
@@ -126,12 +124,16 @@ def send_alerts(change_ids):
     changes = list(RecordChange.objects.filter(id__in=change_ids).order_by("id"))
     at_once = list(Follow.objects.filter(delivery=Delivery.IMMEDIATE).select_related("user").order_by("user", "pk"))
     topic_parents = {pk: (slug, parent) for pk, slug, parent in Topic.objects.values_list("pk", "slug", "parent_id")}
+    viewers = {}
     for change in changes:
         by_user = {}
         named = _named_by(change.record_uuid, topic_parents)
         for follow in at_once:
             if not follow.user.is_active or not follow.user.email or not _may_match(follow, named, change.kind):
                 continue
+            viewer = viewers.setdefault(follow.user_id, Viewer.of(follow.user))
+            if not viewer.admits_any(change.seen_by):
+                continue  # the record is not theirs to see: no need to read it
             record = _matches(follow, change.record_uuid)
             if record is not None:
                 by_user.setdefault(follow.user, []).append((follow, record))
@@ -165,13 +167,9 @@ def queue_alerts(sender, entries, **kwargs):
         send_alerts.enqueue(ids)
 
 
-def newest_change():
-    return RecordChange.objects.aggregate(newest=Max("id"))["newest"] or 0
-
-
 def send_digests(period):
     """Send the ``period`` ('daily' or 'weekly') digests; returns how many messages were sent."""
-    newest = newest_change()
+    newest = RecordChange.objects.newest_id()
     chosen = Follow.objects.filter(delivery=period).select_related("user").order_by("user", "pk")
     by_user = {}
     for follow in chosen:
@@ -198,6 +196,6 @@ def send_digests(period):
                 sections[0]["unsubscribe_url"],
             )
             sent += 1
-            Follow.objects.filter(pk__in=[f.pk for f in mine]).update(last_alert_at=timezone.now())
-        Follow.objects.filter(pk__in=[f.pk for f in mine]).update(covered_change=newest)
+        covered = {"covered_change": newest, **({"last_alert_at": timezone.now()} if sections else {})}
+        Follow.objects.filter(pk__in=[f.pk for f in mine]).update(**covered)
     return sent

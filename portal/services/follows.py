@@ -72,7 +72,7 @@ def follow(user, subject, key, framework=None):
     existing = Follow.objects.filter(user=user, subject=subject, record=record, key=key).first()
     if existing is not None:
         return existing, False
-    newest = RecordChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    newest = RecordChange.objects.newest_id()
     created = Follow.objects.create(
         user=user, subject=subject, record=record, key=key, label=label, covered_change=newest
     )  # digests start with what changes from now on
