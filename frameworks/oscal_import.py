@@ -227,7 +227,7 @@ def framework_record(catalog, slug=None, sharing_level=SharingLevel.GREEN, issui
     """The framework record (file form) for ``catalog``: a new framework, whose UUID is derived
     from the catalog's, so the same catalog imported twice is found the second time."""
     metadata = catalog["metadata"]
-    slug = slug or slugify(metadata["title"])[:100].strip("-")
+    slug = slug or slugify(metadata["title"]).replace("_", "-")[:100].strip("-")
     if not slug:
         raise CatalogError([Problem("catalog.metadata.title", "gives no slug: name one with --slug")])
     day = (metadata.get("published") or metadata["last-modified"])[:10]

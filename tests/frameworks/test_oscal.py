@@ -385,3 +385,11 @@ def test_the_export_command_keeps_to_the_sharing_levels_asked_for(world, tmp_pat
     assert sorted(p.name for p in tmp_path.rglob("*.json")) == ["hidden.json"]  # no crosswalk without its pair
     with pytest.raises(CommandError, match="No framework nope"):
         call_command("oscal_export", str(tmp_path), framework=["nope"])
+
+
+def test_a_title_with_underscores_gives_a_slug_the_record_files_accept(indexes, tmp_path):
+    """Django's slugify keeps underscores, which a record's slug may not hold: the import was
+    refused with a generic slug error for a title such as NIST's "NIST_SP-800-53_rev5"."""
+    metadata = {**nist_like_catalog()["catalog"]["metadata"], "title": "NIST_SP 800-53 Rev 5"}
+    call_command("oscal_import", write(tmp_path, nist_like_catalog(metadata=metadata)))
+    assert FrameworkPage.objects.filter(slug="nist-sp-800-53-rev-5").exists()
