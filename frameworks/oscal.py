@@ -96,14 +96,7 @@ def outline(rows):
         for node, is_heading in zip(nodes, heading, strict=True):
             node.group = is_heading and (top or all(heading))
             if node.group:
-                mark(node.children, False)
-            else:
-                mark_controls(node.children)
-
-    def mark_controls(nodes):
-        for node in nodes:
-            node.group = False
-            mark_controls(node.children)
+                mark(node.children, False)  # under a control everything stays a control (the default)
 
     mark(roots, True)
     return roots

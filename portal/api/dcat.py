@@ -19,6 +19,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from portal import citation
+from portal.models import AUDIENCES, SharingLevel
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
@@ -50,15 +51,6 @@ LINK_PROPERTIES = {
     "cites": DCTERMS.references,
     "derived_from": DCTERMS.source,
     "supersedes": DCTERMS.replaces,
-}
-
-#: The sharing levels: TLP:CLEAR is public; every other level is restricted to those it names.
-TLP_NOTES = {
-    "TLP:CLEAR": "TLP:CLEAR: anyone may see it.",
-    "TLP:GREEN": "TLP:GREEN: the portal's signed-in partners only; do not publish it.",
-    "TLP:AMBER": "TLP:AMBER: members of the owning organisation and those it is shared with only.",
-    "TLP:AMBER+STRICT": "TLP:AMBER+STRICT: members of the owning organisation only.",
-    "TLP:RED": "TLP:RED: the people named on it only.",
 }
 
 
@@ -241,12 +233,12 @@ def add_dataset(graph, record, addresses):
         graph.add((node, SKOS.notation, Literal(identifier["value"])))
         graph.add((node, ADMS.schemaAgency, Literal(identifier["scheme"])))
     level = record["sharing"]["level"]
-    public = level == "TLP:CLEAR"
+    public = level == SharingLevel.CLEAR
     graph.add((dataset, DCTERMS.accessRights, ACCESS_RIGHTS["PUBLIC" if public else "RESTRICTED"]))
     rights = URIRef(f"{dataset}#sharing")
     graph.add((dataset, DCTERMS.rights, rights))
     graph.add((rights, RDF.type, DCTERMS.RightsStatement))
-    graph.add((rights, RDFS.label, Literal(TLP_NOTES.get(level, level), lang="en")))
+    graph.add((rights, RDFS.label, Literal(f"{level}: {AUDIENCES.get(level, '')}".strip(), lang="en")))
     _publishers(graph, dataset, record, addresses)
     _terms(graph, dataset, record, addresses)
     _kind_fields(graph, dataset, record)
