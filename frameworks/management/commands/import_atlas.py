@@ -61,14 +61,13 @@ class Command(BaseCommand):
         except atlas.AtlasError as error:
             raise CommandError(f"{error}. Nothing was imported.") from None
         page = stored_framework(slug)
-        base = None
         if page is not None:
             content = page if page.live or not page.latest_revision_id else page.get_latest_revision_as_object()
             base = record_to_dict(page, content)
+            stored = base["framework"]["provisions"]
         else:
-            base = self.new_record(slug)
+            base, stored = self.new_record(slug), []
         wanted = atlas.record(facts, base)
-        stored = (base or {}).get("framework", {}).get("provisions", []) if page is not None else []
         lines = atlas.differences(stored, wanted["framework"]["provisions"])
         techniques = sum(1 for p in wanted["framework"]["provisions"] if p["type"] == "technique")
         self.stdout.write(
