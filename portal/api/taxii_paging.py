@@ -7,14 +7,21 @@ main object dated by the entry. Items are in (date added, source, id) order; ``n
 position (an item and an object within it), so a page may stop inside a record's objects. A page
 reads at most ``limit`` + 1 records and ``limit`` + 1 log entries: a fixed number of queries,
 whatever the collection holds.
+
+A record's date added is set when it is published, before its transaction commits. So that a
+client polling with ``added_after`` never passes a record that committed late, a page holds only
+items older than the change feed's settle window (``API_CHANGES_SETTLE_SECONDS``); younger ones
+wait for the next poll. Asking for one object by its id does not wait.
 """
 
 import datetime
 import re
 import uuid
 
+from django.conf import settings
 from django.core import signing
 from django.db.models import Min, Q
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions
 
@@ -54,7 +61,9 @@ def parse_filters(request):
     for name in params:
         if name.startswith("match[") and name not in known:
             _bad(name, "Supported filters: match[type], match[id], match[version], match[spec_version].")
+    settle = datetime.timedelta(seconds=float(settings.API_CHANGES_SETTLE_SECONDS))
     filters = {"limit": DEFAULT_LIMIT, "after": None, "types": None, "ids": None, "cursor": None, "version": "last"}
+    filters["until"] = timezone.now() - settle  # items younger than this wait for the next poll
     if params.get("added_after"):
         value = parse_datetime(params["added_after"])
         if value is None or value.tzinfo is None:
@@ -140,6 +149,8 @@ class Page:
         rows = record_queryset(self.request.user, kind=self.kind)
         if self.filters["after"]:
             rows = rows.filter(modified_at__gte=self.filters["after"])
+        if self.filters["until"]:
+            rows = rows.filter(modified_at__lte=self.filters["until"])
         uuids = _main_uuids(self.kind, self.filters["ids"]) if self.filters["ids"] else None
         if uuids is not None:
             rows = rows.filter(translation_key__in=uuids)
@@ -153,6 +164,8 @@ class Page:
         entries = RecordChange.objects.filter(kind=self.kind, cause_uuid__isnull=True, action__in=LEAVING)
         if self.filters["after"]:
             entries = entries.filter(at__gte=self.filters["after"])
+        if self.filters["until"]:
+            entries = entries.filter(at__lte=self.filters["until"])
         uuids = _main_uuids(self.kind, self.filters["ids"]) if self.filters["ids"] else None
         if uuids is not None:
             entries = entries.filter(record_uuid__in=uuids)
@@ -263,7 +276,7 @@ def every_version(request, kind, object_id):
     filters = parse_filters(request)
     if not STIX_ID.match(object_id):
         raise TaxiiError(404, "No such object.", "")
-    filters.update(ids={object_id.lower()}, types=None, version="all", limit=MAX_LIMIT, cursor=None)
+    filters.update(ids={object_id.lower()}, types=None, version="all", limit=MAX_LIMIT, cursor=None, until=None)
     found = []
     while True:
         page, more, next_value = Page(request, kind, filters).read()

@@ -278,3 +278,31 @@ def test_one_object_answers_the_version_asked_for(client, records):
         assert answer.json()["objects"] == [report], wanted
     other = client.get(address, {"match[version]": "2001-01-01T00:00:00.000Z"}, HTTP_ACCEPT=TAXII)
     assert other.status_code == 404 and other.json()["http_status"] == "404"
+
+
+@pytest.mark.django_db
+def test_a_record_committed_late_is_not_passed_by_a_client_that_polls_with_added_after(client, indexes, settings):
+    """A record's date added is its publication time, set before its transaction commits; a poll
+    that answered a younger record first would pass it. Objects younger than the change feed's
+    settle window wait for the next poll, as the change feed's entries do."""
+    now = datetime.datetime.now(datetime.UTC)
+
+    def published(title, ago):
+        page = publish(FindingFactory(parent=indexes["finding"], title=title, live=False))
+        RecordPage.objects.filter(pk=page.pk).update(last_published_at=now - datetime.timedelta(seconds=ago))
+
+    settings.API_CHANGES_SETTLE_SECONDS = 60
+    published("Old", 300)
+    published("Young", 10)
+    url = collection_url(client, "findings") + "objects/"
+    first = client.get(url, {"match[type]": "report"}, HTTP_ACCEPT=TAXII)
+    assert [obj["name"] for obj in first.json()["objects"]] == ["Old"]
+    published("Committed late", 30)  # dated before "Young", visible only now
+    settings.API_CHANGES_SETTLE_SECONDS = 0  # a minute later
+    later = {"match[type]": "report", "added_after": first["X-TAXII-Date-Added-Last"]}
+    names = [obj["name"] for obj in client.get(url, later, HTTP_ACCEPT=TAXII).json()["objects"]]
+    assert names == ["Committed late", "Young"]
+    # One object is found by its id at once: only the collection's pages wait.
+    young = RecordPage.objects.get(title="Young")
+    settings.API_CHANGES_SETTLE_SECONDS = 60
+    assert client.get(url + f"report--{young.translation_key}/", HTTP_ACCEPT=TAXII).status_code == 200
