@@ -7,9 +7,11 @@ through the record files' own checks and importer (``portal.exchange``), in one 
 the same rules, revisions and change log apply as to ``import_records``.
 
 Groups and controls become provisions in reading order, one level per nesting: the code is the
-``label`` prop (else the id), the type the ``class`` if it is one of ours (else 'section' for a
-group and 'control' for a control), the text the ``statement`` part (its items in order, with
-their labels; parameters shown as ``[Assignment: label]``), else the ``overview`` part.
+``label`` prop (else the id; a label "Title (ID)" that ends with the id gives the id), the type
+the ``class`` if it is one of ours (else 'section' for a group and 'control' for a control), the
+text the ``statement`` part (its items in order, with their labels; parameters shown as
+``[Assignment: label]``), else the ``overview`` part. Groups and controls marked withdrawn are
+left out, with all they hold.
 """
 
 import json
@@ -39,7 +41,10 @@ CODE_LENGTH, TITLE_LENGTH, TEXT_LENGTH = 60, 500, 20000
 #: Our own props (``oscal.NS``) read back: a provision's dates, a framework's status and so on.
 PROVISION_DATES = ("applies-from", "applies-until")
 FRAMEWORK_PROPS = {"status": "status", "legal-effect": "legal_effect", "effective-date": "effective_date"}
-SUPPORTED_VERSION = re.compile(r"^1\.(1|2)\.\d+$")
+#: NIST writes some catalogs' versions with a "v" (``v1.2.2``, in the CSF 2.0 catalog).
+SUPPORTED_VERSION = re.compile(r"^v?1\.(1|2)\.\d+$")
+#: A label that gives a title with the identifier in brackets: "Organizational Context (GV.OC)".
+_TITLED_LABEL = re.compile(r"^.*\(([^()\s]+)\)$")
 _PARAM = re.compile(r"\{\{\s*insert:\s*param,\s*([^\s}]+)\s*\}\}")
 
 
@@ -162,6 +167,29 @@ def _text(element, params):
     return ""
 
 
+def is_withdrawn(element):
+    """Whether a group or control is marked withdrawn (a ``status`` prop, as NIST marks SP 800-53's
+    withdrawn controls and CSF 1.1's categories in the CSF 2.0 catalog)."""
+    return any(p["name"] == "status" and p.get("value") == "withdrawn" for p in element.get("props") or [])
+
+
+def withdrawn(catalog):
+    """The ids of the catalog's withdrawn groups and controls (with all they hold), in reading
+    order: what ``provisions`` leaves out."""
+    found = []
+
+    def walk(element, left_out):
+        left_out = left_out or is_withdrawn(element)
+        if left_out:
+            found.append(element["id"])
+        for child in (element.get("groups") or []) + (element.get("controls") or []):
+            walk(child, left_out)
+
+    for element in (catalog.get("groups") or []) + (catalog.get("controls") or []):
+        walk(element, False)
+    return found
+
+
 def provisions(catalog):
     """The catalog's groups and controls as provisions in file form, or raise ``CatalogError``."""
     params, problems, items, ids = _params(catalog), [], [], {}
@@ -176,10 +204,13 @@ def provisions(catalog):
             problems.append(Problem(where, f"is nested {level} levels deep; the portal holds {MAX_LEVEL} levels"))
             return
         props = element.get("props") or []
+        if is_withdrawn(element):
+            return
         labels = [p for p in props if p["name"] == "label" and not p.get("ns")]
         # SP 800-53 gives two labels, 'AC-1' and the 'zero-padded' class's 'AC-01': the plain one.
         label = next((p["value"] for p in labels if not p.get("class")), labels[0]["value"] if labels else "")
-        code = label or element_id
+        titled = _TITLED_LABEL.match(label)
+        code = titled.group(1) if titled and titled.group(1).lower() == element_id.lower() else label or element_id
         kind = element.get("class") if element.get("class") in types else ("section" if is_group else "control")
         item = {"level": level, "type": kind, "code": code, "title": element["title"], "text": _text(element, params)}
         item.update({key.replace("-", "_"): value for key, value in ours(props).items() if key in PROVISION_DATES})

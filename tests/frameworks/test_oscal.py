@@ -3,6 +3,7 @@ with compliance-trestle, and catalogs imported as new frameworks."""
 
 import datetime
 import json
+from io import StringIO
 
 import pytest
 from trestle.oscal.catalog import Catalog
@@ -323,6 +324,61 @@ def test_a_nist_style_catalog_imports_as_a_new_framework(indexes, tmp_path):
         (1, "section", "xx", "Example Family", ""),
         (2, "control", "XX-1", "Policy", "a. Tell [Assignment: people to tell] about it.\n\nb. Act."),
         (3, "control", "XX-1(1)", "Enhancement", ""),
+    ]
+
+
+def csf_like_catalog():
+    """Laid out as NIST's electronic CSF 2.0 catalog is: the OSCAL version written with a 'v', and
+    labels that give a title with the identifier in brackets ('Organizational Context (GV.OC)')."""
+
+    def label(value, sort_id):
+        return [{"name": "sort-id", "value": sort_id}, {"name": "label", "value": value}]
+
+    subcategory = {
+        "id": "GV.OC-01",
+        "class": "subcategory",
+        "title": "GV.OC-01",
+        "props": label("GV.OC-01", "00001.00001.00001"),
+        "parts": [{"id": "GV.OC-01_statement", "name": "statement", "prose": "The mission is understood."}],
+    }
+    withdrawn = {
+        "id": "ID.BE",
+        "class": "category",
+        "title": "Business Environment",
+        "props": [*label("Business Environment (ID.BE)", "00002.00001"), {"name": "status", "value": "withdrawn"}],
+        "links": [{"href": "#GV.OC", "rel": "moved-to"}],
+        "controls": [{"id": "ID.BE-01", "title": "ID.BE-01", "props": [{"name": "status", "value": "withdrawn"}]}],
+    }
+    category = {
+        "id": "GV.OC",
+        "class": "category",
+        "title": "Organizational Context",
+        "props": label("A category title long enough to pass sixty characters (GV.OC)", "00001.00001"),
+        "controls": [subcategory],
+    }
+    function = {"id": "GV", "class": "function", "title": "GOVERN", "props": label("GOVERN (GV)", "00001")}
+    metadata = {"title": "Electronic Framework", "last-modified": "2026-05-11T16:01:09Z", "version": "1.2.0"}
+    return {
+        "catalog": {
+            "uuid": "720a010b-253c-4a94-bb65-cb58400966f6",
+            "metadata": {**metadata, "oscal-version": "v1.2.2"},
+            "groups": [{**function, "controls": [category, withdrawn]}],
+        }
+    }
+
+
+def test_a_catalog_laid_out_as_nists_csf_catalog_imports_with_its_identifiers_as_codes(indexes, tmp_path):
+    """Withdrawn controls (status 'withdrawn', as NIST marks CSF 1.1's and SP 800-53's) are left
+    out, and the command says which."""
+    out = StringIO()
+    call_command("oscal_import", write(tmp_path, csf_like_catalog()), stdout=out)
+    assert "Left out 2 withdrawn controls: ID.BE, ID.BE-01." in out.getvalue()
+    framework = FrameworkPage.objects.get(slug="electronic-framework")
+    rows = [(p.level, p.provision_type, p.code, p.title) for p in framework.provisions.all()]
+    assert rows == [
+        (1, "function", "GV", "GOVERN"),
+        (2, "category", "GV.OC", "Organizational Context"),
+        (3, "subcategory", "GV.OC-01", "GV.OC-01"),
     ]
 
 

@@ -2,7 +2,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 
-from frameworks.oscal_import import CatalogError, CatalogImporter, framework_record, read
+from frameworks.oscal_import import CatalogError, CatalogImporter, framework_record, read, withdrawn
 from portal.models import SharingLevel
 
 
@@ -46,6 +46,9 @@ class Command(BaseCommand):
         importer.plan()
         count = len(record["framework"]["provisions"])
         summary = f"framework '{record['slug']}' with {count} provisions"
+        left_out = withdrawn(catalog)
+        if left_out:
+            self.stdout.write(f"Left out {len(left_out)} withdrawn controls: {', '.join(left_out)}.")
         if dry_run:
             self.stdout.write(f"Dry run: would create {summary}. Nothing was written.")
             return
