@@ -185,7 +185,7 @@ def load_provisions(frameworks, context):
 class FrameworkFieldsSerializer(serializers.Serializer):
     issuing_body = OrganisationRefSerializer(allow_null=True, help_text="The body that issued the framework.")
     version = serializers.CharField(help_text="As the issuer writes it; may be empty.")
-    status = serializers.CharField(help_text="draft, in_force, superseded or withdrawn.")
+    status = serializers.CharField(help_text="draft, adopted (not yet in force), in_force, superseded or withdrawn.")
     status_label = serializers.CharField(source="get_status_display")
     legal_effect = serializers.CharField(help_text="binding or voluntary.")
     legal_effect_label = serializers.CharField(source="get_legal_effect_display")

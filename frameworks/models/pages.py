@@ -84,6 +84,7 @@ class FrameworkPage(RoutablePageMixin, RecordPage):
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft (published for consultation)"
+        ADOPTED = "adopted", "Adopted, not yet in force"
         IN_FORCE = "in_force", "In force"
         SUPERSEDED = "superseded", "Superseded"
         WITHDRAWN = "withdrawn", "Withdrawn"

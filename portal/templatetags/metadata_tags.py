@@ -44,6 +44,7 @@ PREFETCHED = ["organisations", "topics", "jurisdictions", "external_ids"]
 
 #: framework status -> schema.org LegalForceStatus
 LEGAL_FORCE = {
+    "adopted": "https://schema.org/NotInForce",
     "in_force": "https://schema.org/InForce",
     "superseded": "https://schema.org/NotInForce",
     "withdrawn": "https://schema.org/NotInForce",

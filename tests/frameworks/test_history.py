@@ -561,3 +561,15 @@ def test_the_migration_re_expresses_stored_mappings_by_the_documented_rule(tmp_p
         ("intersects_with", "functional"),
     ]
     assert migration.OLD_RELATIONS == OLD_RELATIONS  # the rule format 1 files are read by
+
+
+def test_a_treaty_adopted_but_not_yet_in_force_says_so(client, tmp_path, indexes):
+    """A framework adopted but not yet in force (a convention awaiting ratifications) is neither a
+    draft for consultation nor in force: its status says which it is, on the page and in the API."""
+    treaty = load(tmp_path, ACT.replace("status: in_force", "status: adopted"))
+    assert treaty.get_status_display() == "Adopted, not yet in force"
+    page = client.get(treaty.url)
+    assert "Adopted, not yet in force" in page.content.decode()
+    body = client.get(f"/api/v1/records/{treaty.translation_key}/").json()
+    fields = body["framework"]
+    assert (fields["status"], fields["status_label"]) == ("adopted", "Adopted, not yet in force")
