@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "data" / "schema" / "records.schema.json"
 CURATED = ROOT / "data" / "curated"
 
-MINIMUM_COUNTS = {"framework": 15, "finding": 60, "lesson": 25}
-MINIMUM_CROSSWALKS = 3
+MINIMUM_COUNTS = {"framework": 25, "finding": 120, "lesson": 50}
+MINIMUM_CROSSWALKS = 5
 
 
 class _StringDateLoader(yaml.SafeLoader):
@@ -126,6 +126,45 @@ def test_every_record_cites_a_source_url(records):
     assert not [r["slug"] for r in records if not r.get("source_url")]
 
 
+def test_every_source_address_is_a_web_address(records, crosswalks):
+    cited = [(r["slug"], r["source_url"]) for r in records]
+    cited += [(c["slug"], c["source_url"]) for c in crosswalks]
+    cited += [
+        (r["slug"], v["source_url"])
+        for r in records
+        for v in r.get("framework", {}).get("versions", [])
+        if v.get("source_url")
+    ]
+    assert not [(slug, url) for slug, url in cited if not re.fullmatch(r"https?://[^\s/]+\.[^\s/]+(/\S*)?", url)]
+
+
+def test_no_work_is_recorded_twice(records):
+    """Two findings or lessons citing the same paper, DOI or page are one record written twice."""
+    for kind in ("finding", "lesson"):
+        seen = {}
+        for r in (r for r in records if r["kind"] == kind):
+            keys = {("url", r["source_url"].rstrip("/"))}
+            keys |= {(i["scheme"], str(i["value"]).lower()) for i in r.get("identifiers", [])}
+            if r.get(kind, {}).get("doi"):
+                keys.add(("doi", r[kind]["doi"].lower()))
+            for key in keys:
+                assert key not in seen, f"{r['slug']} and {seen[key]} both cite {key}"
+                seen[key] = r["slug"]
+
+
+def test_arxiv_identifiers_agree_with_the_address_and_the_doi(records):
+    """An arXiv paper's address, identifier and DataCite DOI (10.48550/arXiv.<id>) name the same paper."""
+    for r in records:
+        arxiv = {str(i["value"]) for i in r.get("identifiers", []) if i["scheme"] == "arxiv"}
+        if r.get("source_url", "").startswith("https://arxiv.org/abs/"):
+            assert r["source_url"].rsplit("/", 1)[1] in arxiv, f"{r['slug']}: its arXiv address has no identifier"
+        dois = [str(i["value"]) for i in r.get("identifiers", []) if i["scheme"] == "doi"]
+        dois += [r.get("finding", {}).get("doi") or ""]
+        for doi in dois:
+            if doi.lower().startswith("10.48550/arxiv."):
+                assert doi.split(".", 2)[2] in arxiv, f"{r['slug']}: DOI {doi} names another arXiv paper"
+
+
 def test_every_finding_has_a_citation(records):
     for r in records:
         if r["kind"] == "finding":
@@ -175,6 +214,23 @@ def test_provision_outlines_start_at_level_one_and_descend_one_level_at_a_time(r
             assert 1 <= p["level"] <= 6
             assert p["level"] <= previous + 1, f"{r['slug']} {p['code']} jumps from level {previous}"
             previous = p["level"]
+
+
+def test_framework_changes_name_a_version_and_a_provision_of_their_own_framework(records):
+    """A change says what one of the framework's versions did to one of its provisions; a renumbered
+    provision's former code may not be the code of another provision now."""
+    for r in records:
+        if r["kind"] != "framework":
+            continue
+        framework = r["framework"]
+        keys = [v["key"] for v in framework.get("versions", [])]
+        assert len(keys) == len(set(keys)), f"{r['slug']}: version keys repeat"
+        codes = {p["code"] for p in framework.get("provisions", [])}
+        for change in framework.get("changes", []):
+            assert change["version"] in keys, (r["slug"], change)
+            assert change["code"] in codes, (r["slug"], change)
+            if change.get("old_code"):
+                assert change["old_code"] not in codes, (r["slug"], change)
 
 
 def test_framework_dates_are_in_order(records):
@@ -372,3 +428,27 @@ def test_the_datasets_readme_names_only_files_and_folders_that_exist():
     assert "data/samples/" in named
     missing = [path for path in named if not (ROOT / path).exists()]
     assert not missing, f"data/curated/README.md names {missing}, which do not exist"
+
+
+def test_the_datasets_readme_describes_every_file_and_folder():
+    """data/curated/README.md says what each file holds and how its facts were checked."""
+    readme = (CURATED / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([^`*\s]+)`", readme))
+    undescribed = [
+        str(path.relative_to(CURATED))
+        for path in CURATED_FILES
+        if str(path.relative_to(CURATED)) not in named and f"{path.parent.relative_to(CURATED)}/" not in named
+    ]
+    assert not undescribed, f"data/curated/README.md does not describe {undescribed}"
+
+
+def test_the_nist_ai_rmf_to_iso_iec_42001_crosswalk_carries_a_row_for_every_subcategory(records, crosswalks):
+    """NIST's published crosswalk has a row for each of the AI RMF's subcategories; ours carries them all."""
+    (framework,) = [r for r in records if r["kind"] == "framework" and r["slug"] == "nist-ai-rmf-1-0"]
+    subcategories = {p["code"] for p in framework["framework"]["provisions"] if p["type"] == "subcategory"}
+    assert len(subcategories) == 72
+    (crosswalk,) = [c for c in crosswalks if c["slug"] == "nist-ai-rmf-to-iso-iec-42001"]
+    assert subcategories <= {m["source"] for m in crosswalk["mappings"]}
+    # Rows checked one by one against the published table (data/curated/README.md).
+    pairs = {(m["source"], m["target"]) for m in crosswalk["mappings"]}
+    assert {("GOVERN 2.1", "9.1"), ("MAP 1.4", "A.5.2"), ("MAP 1.4", "A.9.4"), ("MAP 1.4", "A.6.2.2")} <= pairs
