@@ -11,7 +11,8 @@ Groups and controls become provisions in reading order, one level per nesting: t
 the ``class`` if it is one of ours (else 'section' for a group and 'control' for a control), the
 text the ``statement`` part (its items in order, with their labels; parameters shown as
 ``[Assignment: label]``), else the ``overview`` part. Groups and controls marked withdrawn are
-left out, with all they hold.
+left out, with all they hold. Siblings come in the order of their ``sort-id`` props, if every one
+has one.
 """
 
 import json
@@ -182,11 +183,27 @@ def withdrawn(catalog):
         left_out = left_out or is_withdrawn(element)
         if left_out:
             found.append(element["id"])
-        for child in (element.get("groups") or []) + (element.get("controls") or []):
+        for child, _, _ in children(element, ""):
             walk(child, left_out)
 
-    for element in (catalog.get("groups") or []) + (catalog.get("controls") or []):
+    for element, _, _ in children(catalog, ""):
         walk(element, False)
+    return found
+
+
+def _sort_id(element):
+    return next((p["value"] for p in element.get("props") or [] if p["name"] == "sort-id" and not p.get("ns")), None)
+
+
+def children(element, where):
+    """(child, where, is_group) of an element's groups and then its controls, in the order of their
+    ``sort-id`` props when every one has one (NIST's CSF catalog lists categories alphabetically
+    and gives the framework's order in the sort-ids), else as the file lists them."""
+    found = [(group, f"{where}.groups.{i}", True) for i, group in enumerate(element.get("groups") or [])]
+    found += [(control, f"{where}.controls.{i}", False) for i, control in enumerate(element.get("controls") or [])]
+    keys = [_sort_id(child) for child, _, _ in found]
+    if all(keys):
+        found = [child for _, child in sorted(zip(keys, found, strict=True), key=lambda pair: pair[0])]
     return found
 
 
@@ -195,7 +212,7 @@ def provisions(catalog):
     params, problems, items, ids = _params(catalog), [], [], {}
     types = set(Provision.Type.values)
 
-    def walk(element, where, level, is_group):
+    def walk(element, where, is_group, level):
         element_id = element["id"]
         if element_id in ids:
             problems.append(Problem(where, f"the id '{element_id}' is also used at {ids[element_id]}"))
@@ -218,15 +235,11 @@ def provisions(catalog):
             if len(item[key]) > limit:
                 problems.append(Problem(where, f"its {key} is {len(item[key])} characters; at most {limit} are kept"))
         items.append(item)
-        for i, group in enumerate(element.get("groups") or []):
-            walk(group, f"{where}.groups.{i}", level + 1, True)
-        for i, control in enumerate(element.get("controls") or []):
-            walk(control, f"{where}.controls.{i}", level + 1, False)
+        for child in children(element, where):
+            walk(*child, level + 1)
 
-    for i, group in enumerate(catalog.get("groups") or []):
-        walk(group, f"catalog.groups.{i}", 1, True)
-    for i, control in enumerate(catalog.get("controls") or []):
-        walk(control, f"catalog.controls.{i}", 1, False)
+    for child in children(catalog, "catalog"):
+        walk(*child, 1)
     if not items and not problems:
         problems.append(Problem("catalog", "has no groups or controls"))
     if problems:
@@ -258,7 +271,8 @@ def framework_record(catalog, slug=None, sharing_level=SharingLevel.GREEN, issui
     """The framework record (file form) for ``catalog``: a new framework, whose UUID is derived
     from the catalog's, so the same catalog imported twice is found the second time."""
     metadata = catalog["metadata"]
-    slug = slug or slugify(metadata["title"]).replace("_", "-")[:100].strip("-")
+    # "Framework 2.0" gives framework-2-0, not framework-20.
+    slug = slug or slugify(metadata["title"].replace(".", " ")).replace("_", "-")[:100].strip("-")
     if not slug:
         raise CatalogError([Problem("catalog.metadata.title", "gives no slug: name one with --slug")])
     day = (metadata.get("published") or metadata["last-modified"])[:10]

@@ -356,29 +356,38 @@ def csf_like_catalog():
         "props": label("A category title long enough to pass sixty characters (GV.OC)", "00001.00001"),
         "controls": [subcategory],
     }
+    # NIST's file lists categories alphabetically; their sort-ids give the framework's own order.
+    oversight = {
+        "id": "GV.OV",
+        "class": "category",
+        "title": "Oversight",
+        "props": label("Oversight (GV.OV)", "00001.00002"),
+    }
     function = {"id": "GV", "class": "function", "title": "GOVERN", "props": label("GOVERN (GV)", "00001")}
-    metadata = {"title": "Electronic Framework", "last-modified": "2026-05-11T16:01:09Z", "version": "1.2.0"}
+    metadata = {"title": "Electronic Framework 2.0", "last-modified": "2026-05-11T16:01:09Z", "version": "1.2.0"}
     return {
         "catalog": {
             "uuid": "720a010b-253c-4a94-bb65-cb58400966f6",
             "metadata": {**metadata, "oscal-version": "v1.2.2"},
-            "groups": [{**function, "controls": [category, withdrawn]}],
+            "groups": [{**function, "controls": [oversight, withdrawn, category]}],
         }
     }
 
 
 def test_a_catalog_laid_out_as_nists_csf_catalog_imports_with_its_identifiers_as_codes(indexes, tmp_path):
     """Withdrawn controls (status 'withdrawn', as NIST marks CSF 1.1's and SP 800-53's) are left
-    out, and the command says which."""
+    out, and the command says which; siblings come in the order of their sort-ids; a version
+    number in the title stays readable in the slug."""
     out = StringIO()
     call_command("oscal_import", write(tmp_path, csf_like_catalog()), stdout=out)
     assert "Left out 2 withdrawn controls: ID.BE, ID.BE-01." in out.getvalue()
-    framework = FrameworkPage.objects.get(slug="electronic-framework")
+    framework = FrameworkPage.objects.get(slug="electronic-framework-2-0")  # not "...-20"
     rows = [(p.level, p.provision_type, p.code, p.title) for p in framework.provisions.all()]
     assert rows == [
         (1, "function", "GV", "GOVERN"),
         (2, "category", "GV.OC", "Organizational Context"),
         (3, "subcategory", "GV.OC-01", "GV.OC-01"),
+        (2, "category", "GV.OV", "Oversight"),
     ]
 
 
