@@ -11,6 +11,8 @@ how those rankings combine, the same way on every backend:
    ``operator="and"``, then ``"or"``): a record with all the words outranks one repeating one of
    them. The query's phrasings with synonyms (``portal.services.synonyms``: "hiring" is also
    searched as "recruiting") are searched beside it, and their rankings fused with its own.
+   Among the records matching every word of a query of a few words, those holding the words
+   side by side (a phrase, in their own text or in a part) come first.
 3. **Parts of records that are searched on their own** (a framework's provisions, registered by
    the app that has them, ``register_part_finder``): a match in one provision's title counts as
    much as a match in a short field, where folded into the framework's own text it was drowned
@@ -31,6 +33,8 @@ from dataclasses import dataclass
 
 from django.db.models.functions import Lower
 
+from modelsearch.query import Phrase
+
 from portal.models import ExternalIdentifier, RecordPage
 
 logger = logging.getLogger(__name__)
@@ -40,6 +44,10 @@ logger = logging.getLogger(__name__)
 FUSION_K = 10
 #: How much a ranking of parts counts in the fusion, beside a ranking of records (1).
 PART_WEIGHT = 0.5
+#: The first step of a query of a few words: records (and parts) holding its words side by side,
+#: in order ("incident reporting" in a title), before those that hold them apart.
+PHRASE = "phrase"
+MAX_PHRASE_WORDS = 4
 #: How many words of a query are looked up as identifiers (a pasted paragraph is not).
 MAX_IDENTIFIER_WORDS = 12
 _PREFIXES = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:|arxiv:|https?://arxiv\.org/abs/)", re.IGNORECASE)
@@ -100,6 +108,8 @@ class Ranking:
 
 
 def _backend_ranking(query, operator):
+    if operator == PHRASE:
+        query, operator = Phrase(query), "and"
     results = RecordPage.objects.only("pk").search(query, operator=operator)
     # A backend that can give keys alone (ours: ``pks()``) saves building a model instance per
     # match, and leaves checking them to the caller; any other backend's results are objects.
@@ -135,11 +145,18 @@ def rank(query, several_words, phrasings=()):
     provision that has them all, not through provisions that share a word with a long query."""
     ids, parts, seen, complete = [], {}, set(), None
     texts = [query, *phrasings]
+    phrase = several_words and '"' not in query and len(query.split()) <= MAX_PHRASE_WORDS
     for operator in ("and", "or") if several_words else ("or",):
         found_parts = []
-        if complete is None:
+        if operator != "or" or not several_words:  # parts count only where every word matches
             found_parts = [pair for text in texts for finder in _part_finders for pair in finder(text, operator)]
         step, best = _fused([_backend_ranking(text, operator) for text in texts], found_parts)
+        if operator == "and" and phrase:
+            # Records holding the words side by side (in their own text or in a part) come first,
+            # in the order this step gives them.
+            together = {pk for text in texts for pk in _backend_ranking(text, PHRASE)}
+            together |= {pk for text in texts for finder in _part_finders for pk, _ in finder(text, PHRASE)}
+            step = [pk for pk in step if pk in together] + [pk for pk in step if pk not in together]
         for pk in step:
             if pk not in seen:
                 seen.add(pk)

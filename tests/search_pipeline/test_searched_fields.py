@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from portal.models import ExternalIdentifier, RecordPage, SharingLevel
-from portal.services import search
+from portal.services import matching, search
 from tests.factories import FindingFactory, FrameworkFactory, OrganisationFactory, ProvisionFactory, SectorFactory
 
 pytestmark = pytest.mark.django_db
@@ -136,8 +136,6 @@ def test_promoted_results_come_first_with_their_note_on_the_web_and_in_the_api(c
 
 
 def test_the_backend_searches_of_one_query_are_bounded_however_many_words_it_has(indexes, monkeypatch):
-    from portal.services import matching
-
     FindingFactory(parent=indexes["finding"], title="Jailbreak attacks", summary="A study.")
     asked = []
     real = matching._backend_ranking
@@ -169,3 +167,22 @@ def test_every_surface_drops_question_words_the_same_way(client, indexes):
     listed = client.get("/api/v1/records/", {"q": "how do I evaluate"}).json()["results"]
     assert [item["title"] for item in listed] == ["Evaluating agents"]
     assert titles("how do I evaluate") == ["Evaluating agents"]
+
+
+def test_records_holding_the_words_side_by_side_come_before_those_holding_them_apart(indexes, monkeypatch):
+    """A query of a few words ("incident reporting") ranks the records that hold the words together,
+    in their own text or in one of their provisions, above records that hold them apart, however
+    often; the rest keep their order."""
+    FindingFactory(
+        parent=indexes["finding"],
+        title="Reporting on a red-teaming exercise",
+        summary="Incidents of bias, many incidents, incidents in every language; reporting them took weeks.",
+    )
+    FindingFactory(parent=indexes["finding"], title="An agent study", summary="Operators describe incident reporting.")
+    framework = FrameworkFactory(parent=indexes["framework"], title="A code of practice", summary="Guidance.")
+    ProvisionFactory(framework=framework, code="D4", title="Incident Reporting", text="Tell the regulator.")
+    found = titles("incident reporting")
+    assert set(found[:2]) == {"An agent study", "A code of practice"}
+    assert found[2] == "Reporting on a red-teaming exercise"
+    monkeypatch.setattr(matching, "MAX_PHRASE_WORDS", 0)  # without the rule, the record with the words apart wins
+    assert titles("incident reporting")[0] == "Reporting on a red-teaming exercise"
