@@ -40,13 +40,19 @@ def _graded():
 
 
 @pytest.mark.django_db
-def test_pinned_queries_put_a_record_graded_3_among_the_first_three(settings, tmp_path):
+def test_pinned_queries_put_a_record_graded_3_among_the_first_three(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
     # A fresh index: documents other tests of this process left in the shared one would change
     # the statistics that ranking reads (the database rolls back; an index folder does not).
     backend = settings.WAGTAILSEARCH_BACKENDS["default"]
     settings.WAGTAILSEARCH_BACKENDS = {"default": {**backend, "PATH": str(tmp_path / "index")}}
     settings.PORTAL_SAMPLE_DATA = ""
-    call_command("load_demo", stdout=StringIO())
+    # As the site loads it: the index written once the import commits, one write per model.
+    settings.TASKS_AFTER_COMMIT = True
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=StringIO())
+    settings.TASKS_AFTER_COMMIT = False
     records = RecordPage.objects.visible_to(AnonymousUser())
     graded = _graded()
     missed = {}
