@@ -1,10 +1,9 @@
 """Frameworks' provisions in the portal's searches: a query that matches a provision finds its
 framework, and the result names the provision (``portal.services.matching``)."""
 
-from modelsearch.query import Phrase
 from wagtail.search.backends import get_search_backend
 
-from portal.services.matching import PHRASE, MatchedPart, register_part_finder
+from portal.services.matching import MatchedPart, backend_query, register_part_finder
 
 from .models import Provision
 
@@ -12,8 +11,7 @@ from .models import Provision
 def provision_matches(query, operator):
     """[(framework id, MatchedPart)] of the provisions ``query`` matches, best first, over every
     framework (the search pipeline keeps those the visitor may see)."""
-    if operator == PHRASE:
-        query, operator = Phrase(query), "and"
+    query, operator = backend_query(query, operator)
     results = get_search_backend().search(query, Provision.objects.only("pk"), operator=operator)
     ranked = [provision.pk for provision in results]
     found = Provision.objects.filter(pk__in=ranked).only("pk", "framework_id", "code", "title").in_bulk()

@@ -107,9 +107,14 @@ class Ranking:
     complete: int
 
 
+def backend_query(query, operator):
+    """The query and operator a backend is asked with: ``PHRASE`` asks for ``query`` as a phrase
+    (every part finder reads the operators of this module the same way)."""
+    return (Phrase(query), "and") if operator == PHRASE else (query, operator)
+
+
 def _backend_ranking(query, operator):
-    if operator == PHRASE:
-        query, operator = Phrase(query), "and"
+    query, operator = backend_query(query, operator)
     results = RecordPage.objects.only("pk").search(query, operator=operator)
     # A backend that can give keys alone (ours: ``pks()``) saves building a model instance per
     # match, and leaves checking them to the caller; any other backend's results are objects.
